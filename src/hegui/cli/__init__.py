@@ -1,0 +1,1 @@
+"""L7: the ``hegui`` command line (Typer + Rich). Thin: parses, calls the library, prints."""

@@ -1,0 +1,1 @@
+"""L5: staff and user console (complaints, data requests, consent). Not built yet."""

@@ -1,0 +1,1 @@
+"""L0: shared types, risk taxonomy, errors, settings, registry. Imports nothing else of hegui."""

@@ -1,0 +1,131 @@
+"""The shapes every layer shares: what a detector saw (Finding), what the policy decided (Verdict),
+and the Detector interface that keyword, PII, classifier and remote-judge detectors implement."""
+
+from __future__ import annotations
+
+import enum
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+
+class Direction(enum.StrEnum):
+    """Which way the text flows: a user's prompt (input) or the model's answer (output)."""
+
+    INPUT = "input"
+    OUTPUT = "output"
+
+
+class Action(enum.StrEnum):
+    """What the policy decides, from mildest to strictest."""
+
+    PASS = "pass"
+    LABEL = "label"
+    REWRITE = "rewrite"
+    REFUSE = "refuse"
+    BLOCK = "block"
+
+    @property
+    def severity(self) -> int:
+        return _SEVERITY[self]
+
+    @classmethod
+    def strictest(cls, actions: list[Action]) -> Action:
+        return max(actions, key=lambda a: a.severity, default=cls.PASS)
+
+
+_SEVERITY = {Action.PASS: 0, Action.LABEL: 1, Action.REWRITE: 2, Action.REFUSE: 3, Action.BLOCK: 4}
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One thing a detector saw.
+
+    ``span`` is ``(start, end)`` in characters of the ORIGINAL text (Python ``str`` indices, end
+    exclusive), whatever normalisation the detector did. ``risk`` is a risk id from
+    ``hegui.core.risks`` (``A4.6`` for personal information). ``score`` is in [0, 1].
+    """
+
+    detector: str
+    risk: str
+    score: float
+    span: tuple[int, int] | None
+    evidence: str
+    explanation: str = ""
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "detector": self.detector,
+            "risk": self.risk,
+            "score": round(self.score, 4),
+            "span": list(self.span) if self.span is not None else None,
+            "evidence": self.evidence,
+        }
+        if self.explanation:
+            out["explanation"] = self.explanation
+        if self.meta:
+            out["meta"] = dict(self.meta)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class DetectionContext:
+    """What a detector may know besides the text."""
+
+    direction: Direction = Direction.INPUT
+    language: str | None = None
+    # Free-form hints from the caller (user id, service type …); detectors must not require any.
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Detector(ABC):
+    """Turns text into findings. Every detector sees the original text; none chains another's output.
+
+    Implementations must be thread-safe for ``detect`` and must not raise on any ``str`` input
+    (an internal failure is reported as a Finding with ``meta={"error": ...}`` or raised as a
+    ``HeguiError`` at construction time, never at detect time).
+    """
+
+    name: ClassVar[str]
+    version: str = "1"
+
+    @abstractmethod
+    def detect(self, text: str, ctx: DetectionContext) -> list[Finding]:
+        """Return the findings in ``text`` (spans into ``text``)."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook, default does nothing
+        """Release resources (threads, connections). Optional."""
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What the policy decided about one text."""
+
+    action: Action
+    direction: Direction
+    findings: tuple[Finding, ...]
+    risks: Mapping[str, float]  # risk id -> highest score among findings
+    policy_version: str
+    detector_versions: Mapping[str, str] = field(default_factory=dict)
+    # For refuse/block: the safe answer to show; for rewrite: the rewritten text.
+    message: str | None = None
+    rewritten: str | None = None
+
+    @property
+    def flagged(self) -> bool:
+        return self.action is not Action.PASS
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "flagged": self.flagged,
+            "action": self.action.value,
+            "direction": self.direction.value,
+            "risks": [{"id": rid, "score": round(s, 4)} for rid, s in sorted(self.risks.items())],
+            "findings": [f.to_dict() for f in self.findings],
+            "policy_version": self.policy_version,
+            "detector_versions": dict(self.detector_versions),
+            "message": self.message,
+            "rewritten": self.rewritten,
+        }

@@ -1,0 +1,1 @@
+"""L5: HTTP adapters (FastAPI). OpenAI-compatible endpoints, labeling endpoints, health."""

@@ -1,0 +1,54 @@
+"""Multi-pattern literal matching over UTF-8 bytes: Hyperscan (block + streaming) with an automatic
+portable fallback (ahocorasick-rs) where Hyperscan is unavailable. Both report the same matches.
+
+Interface only here; backends live in ``matcher_backends`` (see build_matcher).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import ClassVar
+
+# A match: (pattern index, start byte, end byte) — end exclusive, offsets into the scanned bytes
+# (for streams: into the concatenation of everything fed so far).
+Match = tuple[int, int, int]
+
+
+class MatchStream(ABC):
+    @abstractmethod
+    def feed(self, chunk: bytes) -> list[Match]:
+        """Scan the next chunk; return the matches that END inside it (absolute offsets)."""
+
+    @abstractmethod
+    def close(self) -> list[Match]:
+        """Finish the stream; return any remaining matches."""
+
+
+class Matcher(ABC):
+    """Finds every occurrence (overlapping included) of every pattern. Thread-safe for ``scan``."""
+
+    backend: ClassVar[str]
+
+    @abstractmethod
+    def scan(self, data: bytes) -> list[Match]:
+        """All matches in ``data``, sorted by (end, pattern index)."""
+
+    @abstractmethod
+    def stream(self) -> MatchStream:
+        """A new stream: chunked scanning that finds matches crossing chunk boundaries."""
+
+    @property
+    @abstractmethod
+    def pattern_count(self) -> int: ...
+
+
+def build_matcher(patterns: Sequence[bytes], backend: str = "auto") -> Matcher:
+    """Compile literal ``patterns`` (pattern index = position in the sequence).
+
+    ``backend``: ``auto`` (Hyperscan if it imports and runs here, else ahocorasick), ``hyperscan`` or
+    ``ahocorasick``.
+    """
+    from hegui.moderation import matcher_backends
+
+    return matcher_backends.build(patterns, backend)
