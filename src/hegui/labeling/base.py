@@ -1,0 +1,200 @@
+"""The Labeler interface (one per file format), what reading a file's labels returns, format sniffing
+and atomic writes. Formats are found by CONTENT, not by file extension.
+
+Each format module (``hegui.labeling.formats.<name>``) defines a Labeler subclass and is listed in
+``BUILTIN_FORMATS``; third-party labelers register through the ``hegui.labelers`` entry-point group.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO, ClassVar
+
+from hegui.core.errors import InputError, LabelError, UnsupportedFormatError
+from hegui.core.label import ContentLabel
+from hegui.core.registry import Registry
+
+# How many leading bytes sniffing looks at.
+SNIFF_BYTES = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Carrier:
+    """One place in a file where an implicit label was found (or was unreadable)."""
+
+    name: str                      # e.g. "xmp", "exif-usercomment", "png-text-AIGC", "id3-txxx"
+    label: ContentLabel | None     # None when the carrier exists but does not parse
+    raw: str = ""                  # the stored value, for reports
+    error: str | None = None       # why it does not parse
+
+
+@dataclass(slots=True)
+class LabelReading:
+    """Everything ``extract`` found in one file."""
+
+    format: str
+    carriers: list[Carrier] = field(default_factory=list)
+
+    @property
+    def labels(self) -> list[ContentLabel]:
+        return [c.label for c in self.carriers if c.label is not None]
+
+    @property
+    def label(self) -> ContentLabel | None:
+        """The file's label when all readable carriers agree; None if there is none.
+
+        Raises LabelError when carriers disagree (conflicting duplicates must be reported, not hidden).
+        """
+        distinct = list(dict.fromkeys(self.labels))
+        if not distinct:
+            return None
+        if len(distinct) > 1:
+            raise LabelError(f"{len(distinct)} conflicting AIGC labels in one file: "
+                             + " | ".join(lbl.inner_json() for lbl in distinct))
+        return distinct[0]
+
+    @property
+    def conflicting(self) -> bool:
+        return len(set(self.labels)) > 1
+
+
+class Labeler(ABC):
+    """Adds and reads the implicit (metadata) label of one file format — losslessly."""
+
+    name: ClassVar[str]                 # stable registry name, e.g. "png"
+    media: ClassVar[str]                # "image" | "audio" | "video" | "document" | "text"
+    extensions: ClassVar[tuple[str, ...]]  # usual extensions, lower case with dot, for messages only
+
+    @classmethod
+    @abstractmethod
+    def sniff(cls, head: bytes, path: Path) -> bool:
+        """True if the file whose first bytes are ``head`` is of this format (content-based)."""
+
+    @abstractmethod
+    def embed(self, src: Path, dst: Path, label: ContentLabel) -> None:
+        """Write ``src`` with ``label`` to ``dst`` (dst is a fresh temp path; atomic rename is done by
+        the caller). Exactly one label afterwards: existing carriers are replaced, never appended.
+        Media data (pixels, samples, streams) must be byte-identical. Raise LabelError/InputError
+        for corrupt input."""
+
+    @abstractmethod
+    def extract(self, path: Path) -> LabelReading:
+        """Read every known carrier. Must never crash or hang on arbitrary bytes: corrupt input raises
+        InputError (or returns carriers with ``error`` set)."""
+
+    @abstractmethod
+    def content_digest(self, path: Path) -> bytes:
+        """SHA-256 of the file's content EXCLUDING every label carrier, so that a signature over it
+        survives labeling and propagation but detects any change to the media itself."""
+
+
+LABELERS: Registry[Labeler] = Registry("labelers")
+
+# Built-in format modules, imported on first use (keeps `import hegui` fast).
+BUILTIN_FORMATS: tuple[str, ...] = (
+    "png", "jpeg", "webp", "gif", "tiff",
+    "mp3", "wav", "flac", "mp4",
+    "pdf", "ooxml", "text",
+)
+_loaded = False
+
+
+def _load_builtins() -> None:
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    import importlib
+
+    for mod in BUILTIN_FORMATS:
+        try:
+            importlib.import_module(f"hegui.labeling.formats.{mod}")
+        except ModuleNotFoundError as err:
+            if err.name != f"hegui.labeling.formats.{mod}":
+                raise
+
+
+def register_labeler(cls: type[Labeler]) -> type[Labeler]:
+    """Class decorator for built-in labelers."""
+    LABELERS.register(cls.name, cls)
+    return cls
+
+
+def labelers() -> Iterator[Labeler]:
+    _load_builtins()
+    for name in LABELERS.names():
+        yield LABELERS.get(name)()
+
+
+def read_head(path: Path, n: int = SNIFF_BYTES) -> bytes:
+    try:
+        with path.open("rb") as fh:
+            return fh.read(n)
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, not a file") from None
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except PermissionError:
+        raise InputError(f"{path}: permission denied") from None
+    except OSError as err:
+        raise InputError(f"{path}: cannot read ({err.strerror or err})") from None
+
+
+def labeler_for(path: Path) -> Labeler:
+    """The labeler for this file, chosen by content. Unsupported or unrecognised → one clear error."""
+    head = read_head(path)
+    if not head:
+        raise InputError(f"{path}: file is empty")
+    for labeler in labelers():
+        if labeler.sniff(head, path):
+            return labeler
+    known = ", ".join(sorted({e for lb in labelers() for e in lb.extensions}))
+    raise UnsupportedFormatError(
+        f"{path}: content is not a supported format (supported: {known})"
+    )
+
+
+@contextmanager
+def atomic_output(dst: Path) -> Iterator[Path]:
+    """Yield a temp path beside ``dst``; on success rename it over ``dst`` (same file system, atomic),
+    on any failure delete it and leave ``dst`` untouched."""
+    directory = dst.parent
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".hegui-tmp", dir=directory)
+    except OSError as err:
+        raise InputError(f"{dst}: cannot write in {directory} ({err.strerror or err})") from None
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        if dst.exists():
+            with suppress(OSError):
+                os.chmod(tmp, dst.stat().st_mode & 0o7777)
+        os.replace(tmp, dst)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def copy_stream(src: BinaryIO, dst: BinaryIO, length: int | None = None, bufsize: int = 1 << 20,
+                on_chunk: Callable[[bytes], None] | None = None) -> int:
+    """Copy ``length`` bytes (or to EOF) without holding the whole file in memory."""
+    copied = 0
+    while length is None or copied < length:
+        want = bufsize if length is None else min(bufsize, length - copied)
+        chunk = src.read(want)
+        if not chunk:
+            if length is not None:
+                raise InputError(f"file is truncated: expected {length} more bytes, got {copied}")
+            break
+        if on_chunk is not None:
+            on_chunk(chunk)
+        dst.write(chunk)
+        copied += len(chunk)
+    return copied

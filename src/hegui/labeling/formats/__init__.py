@@ -1,0 +1,1 @@
+"""One module per file format; each registers a Labeler with @register_labeler."""
