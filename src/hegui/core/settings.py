@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -26,7 +27,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HEGUI_", extra="forbid", validate_default=True)
 
     # --- moderation
-    lexicon_paths: list[Path] = Field(
+    # NoDecode: we split 'a:b' ourselves (and still accept a JSON list) in _split_paths.
+    lexicon_paths: Annotated[list[Path], NoDecode] = Field(
         default_factory=list,
         description="Extra keyword libraries (directories or .tsv files), added to the seed library. "
         "Env: HEGUI_LEXICON_PATHS, paths separated by ':' or a JSON list.",
@@ -56,7 +58,12 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             value = value.strip()
             if value.startswith("["):
-                return value  # JSON list, parsed by pydantic
+                import json
+
+                try:
+                    return json.loads(value)
+                except ValueError:
+                    raise ValueError("not a valid JSON list of paths") from None
             return [p for p in value.split(os.pathsep) if p]
         return value
 
