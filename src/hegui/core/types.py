@@ -4,6 +4,7 @@ and the Detector interface that keyword, PII, classifier and remote-judge detect
 from __future__ import annotations
 
 import enum
+import unicodedata
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -95,8 +96,41 @@ class Detector(ABC):
     def detect(self, text: str, ctx: DetectionContext) -> list[Finding]:
         """Return the findings in ``text`` (spans into ``text``)."""
 
+    def holdback(self, text: str) -> int:
+        """How many trailing characters of ``text`` (the unreleased end of a stream) a streaming check
+        must hold back because a finding could still complete across the end once more text arrives.
+
+        Override with an exact bound: the longest term, measured in significant characters (ignored
+        separators, invisible characters and marks cost nothing), plus any right-context window your
+        rules read. The default is conservative for short terms and validated identifiers.
+        """
+        return significant_tail(text, DEFAULT_HOLDBACK_SIGNIFICANT)
+
     def close(self) -> None:  # noqa: B027 - optional hook, default does nothing
         """Release resources (threads, connections). Optional."""
+
+
+# Significant characters a stream holds back when a detector does not say how many it needs.
+DEFAULT_HOLDBACK_SIGNIFICANT = 64
+# Unicode general categories that evasion normalizers typically skip between term characters:
+# separators, punctuation, symbols (incl. emoji), control/format characters, combining marks.
+_IGNORABLE_CATEGORY_INITIALS = frozenset("ZPSCM")
+
+
+def significant_tail(text: str, count: int) -> int:
+    """Length of the shortest tail of ``text`` that holds ``count`` significant characters (letters,
+    digits, CJK), however many ignorable characters sit between them; ``len(text)`` if fewer exist.
+
+    Why: a term written with separators ("法 . 轮 . 功") spans any number of original characters,
+    so a streaming holdback must count characters the matcher sees, not raw characters.
+    """
+    seen = 0
+    for back, char in enumerate(reversed(text), start=1):
+        if unicodedata.category(char)[0] not in _IGNORABLE_CATEGORY_INITIALS:
+            seen += 1
+            if seen >= count:
+                return back
+    return len(text)
 
 
 @dataclass(frozen=True, slots=True)
