@@ -1,0 +1,130 @@
+"""Helpers shared by the image labelers: bounded reads from an untrusted file and "splice plans".
+
+A labeler scans a file into a plan — a list of byte ranges of the source to copy and new byte strings to
+insert — then writes the plan to the output (media bytes are copied untouched, never decoded) or hashes
+it for ``content_digest`` (the same walk with the label carriers left out).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+from hegui.core.errors import InputError, LabelError
+from hegui.core.label import ContentLabel
+from hegui.labeling.base import Carrier, copy_stream
+
+# A plan item: (start, end) copies source bytes [start, end); bytes are inserted as they are.
+Part = tuple[int, int] | bytes
+
+
+class Source:
+    """A seekable input file whose declared lengths are checked against its real size before any read,
+    so a corrupt length field can neither allocate gigabytes nor read past the end."""
+
+    def __init__(self, fh: BinaryIO, path: Path, fmt: str) -> None:
+        self.fh = fh
+        self.path = path
+        self.fmt = fmt
+        fh.seek(0, 2)
+        self.size = fh.tell()
+
+    def fail(self, message: str) -> InputError:
+        return InputError(f"{self.path}: not a valid {self.fmt} file: {message}")
+
+    def read(self, offset: int, n: int, what: str = "data") -> bytes:
+        if offset < 0 or n < 0 or offset + n > self.size:
+            raise self.fail(f"truncated ({what} at byte {offset} needs {n} bytes, file has {self.size})")
+        self.fh.seek(offset)
+        data = self.fh.read(n)
+        if len(data) != n:
+            raise self.fail(f"truncated while reading {what}")
+        return data
+
+    def find(self, needle: bytes, start: int, bufsize: int = 1 << 20) -> int:
+        """Offset of the first ``needle`` at or after ``start`` (-1 if absent), read in bounded chunks."""
+        pos = start
+        carry = b""
+        self.fh.seek(start)
+        while True:
+            block = self.fh.read(bufsize)
+            if not block:
+                return -1
+            hay = carry + block
+            hit = hay.find(needle)
+            if hit >= 0:
+                return pos - len(carry) + hit
+            carry = hay[-(len(needle) - 1):] if len(needle) > 1 else b""
+            pos += len(block)
+
+
+@contextmanager
+def open_source(path: Path, fmt: str) -> Iterator[Source]:
+    try:
+        fh = path.open("rb")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, not a file") from None
+    except OSError as err:
+        raise InputError(f"{path}: cannot read ({err.strerror or err})") from None
+    with fh:
+        yield Source(fh, path, fmt)
+
+
+def coalesce(parts: Sequence[Part]) -> list[Part]:
+    """Merge adjacent source ranges so that consecutive chunks are copied in one go."""
+    out: list[Part] = []
+    for part in parts:
+        if isinstance(part, tuple):
+            if part[0] == part[1]:
+                continue
+            last = out[-1] if out else None
+            if isinstance(last, tuple) and last[1] == part[0]:
+                out[-1] = (last[0], part[1])
+                continue
+        elif not part:
+            continue
+        out.append(part)
+    return out
+
+
+def write_parts(src: Source, dst: Path, parts: Sequence[Part]) -> None:
+    try:
+        with dst.open("wb") as out:
+            for part in coalesce(parts):
+                if isinstance(part, tuple):
+                    src.fh.seek(part[0])
+                    copy_stream(src.fh, out, part[1] - part[0])
+                else:
+                    out.write(part)
+    except OSError as err:
+        raise InputError(f"{dst}: cannot write ({err.strerror or err})") from None
+
+
+def digest_parts(src: Source, parts: Sequence[Part]) -> bytes:
+    sha = hashlib.sha256()
+    for part in coalesce(parts):
+        if isinstance(part, tuple):
+            src.fh.seek(part[0])
+            remaining = part[1] - part[0]
+            while remaining:
+                block = src.fh.read(min(remaining, 1 << 20))
+                if not block:
+                    raise src.fail("truncated")
+                sha.update(block)
+                remaining -= len(block)
+        else:
+            sha.update(part)
+    return sha.digest()
+
+
+def json_carrier(name: str, raw: str) -> Carrier:
+    """A carrier holding the label as JSON text (full ``{"AIGC":…}`` or the inner object)."""
+    try:
+        return Carrier(name, ContentLabel.from_json(raw), raw)
+    except LabelError as err:
+        return Carrier(name, None, raw, err.message)
