@@ -1,0 +1,70 @@
+"""The detector registry: every detector — ours or a plug-in's — is built the same way.
+
+A factory is ``factory(settings: Settings, **options) -> Detector``; ``options`` come from the
+policy's ``[detectors.NAME.options]`` table. Built-ins ("keyword", "pii") import their modules only
+when built, so listing the registry stays cheap. Third-party packages register through the entry-point
+group ``hegui.detectors``.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import TYPE_CHECKING, Any
+
+from hegui.core.errors import PolicyError
+from hegui.core.registry import Registry
+from hegui.core.types import Detector
+
+if TYPE_CHECKING:
+    from hegui.core.settings import Settings
+    from hegui.moderation.policy import Policy
+
+registry: Registry[Detector] = Registry("detectors")
+
+
+def keyword_paths(settings: Settings) -> list[Any]:
+    """The keyword libraries a Settings asks for: the seed library (unless switched off) + extras."""
+    paths: list[Any] = []
+    if settings.use_seed_lexicon:
+        from hegui.moderation.lexicon import seed_lexicon_path
+
+        paths.append(seed_lexicon_path())
+    paths.extend(settings.lexicon_paths)
+    return paths
+
+
+def _keyword_detector(settings: Settings, **options: Any) -> Detector:
+    from hegui.moderation.keyword import KeywordDetector
+    from hegui.moderation.lexicon import load_lexicons
+
+    lexicons = load_lexicons(keyword_paths(settings))
+    detector: Detector = KeywordDetector(lexicons, settings.matcher_backend, **options)
+    return detector
+
+
+def _pii_detector(settings: Settings, **options: Any) -> Detector:
+    from hegui.moderation.pii import PIIDetector
+
+    detector: Detector = PIIDetector(**options)
+    return detector
+
+
+registry.register("keyword", _keyword_detector)
+registry.register("pii", _pii_detector)
+
+
+def build_detectors(policy: Policy, settings: Settings) -> list[Detector]:
+    """Instantiate the policy's enabled detectors, in policy order. Options a factory does not accept
+    are a PolicyError naming the policy line."""
+    detectors: list[Detector] = []
+    for conf in policy.enabled_detectors:
+        factory = registry.get(conf.name)
+        try:
+            inspect.signature(factory).bind(settings, **conf.options)
+        except TypeError as err:
+            where = f"line {conf.line}: " if conf.line is not None else ""
+            raise PolicyError(f"{policy.source}: {where}detectors.{conf.name}.options: {err}") from None
+        except ValueError:  # no introspectable signature (e.g. a C extension): let the call decide
+            pass
+        detectors.append(factory(settings, **conf.options))
+    return detectors
