@@ -38,7 +38,7 @@ apt_install() {
 setup() {
   # System tools: a CJK font for drawn labels; exiftool/ffmpeg are used by tests to read what we write.
   apt_install fonts-wqy-microhei
-  if [ "${1:-}" = "test" ]; then apt_install libimage-exiftool-perl ffmpeg; fi
+  if [ "${1:-}" = "test" ]; then apt_install libimage-exiftool-perl libarchive-zip-perl ffmpeg; fi
   local python; python=$(need_python)
   [ -x "$PY" ] || "$python" -m venv "$VENV"
   # Reinstall only when the dependency list changed (stamp = hash of pyproject.toml).
