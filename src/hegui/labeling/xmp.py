@@ -33,6 +33,22 @@ MAX_XMP_BYTES = 8 * 1024 * 1024
 # Deepest element nesting we accept (real XMP is ~6 deep); stops pathological inputs early.
 _MAX_DEPTH = 64
 
+# An ExifTool config that defines the TC260 namespace, so ``exiftool -config FILE -XMP-TC260:AIGC=…``
+# can write the property and reads show it as ``AIGC`` (without it exiftool reads it as ``Aigc``).
+EXIFTOOL_CONFIG = """%Image::ExifTool::UserDefined = (
+    'Image::ExifTool::XMP::Main' => {
+        TC260 => { SubDirectory => { TagTable => 'Image::ExifTool::UserDefined::TC260' } },
+    },
+);
+%Image::ExifTool::UserDefined::TC260 = (
+    GROUPS => { 0 => 'XMP', 1 => 'XMP-TC260', 2 => 'Image' },
+    NAMESPACE => { 'TC260' => 'http://www.tc260.org.cn/ns/AIGC/1.0/' },
+    WRITABLE => 'string',
+    AIGC => { },
+);
+1;
+"""
+
 _PACKET_BEGIN = '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>'
 _PACKET_END = '<?xpacket end="w"?>'
 _SEP = " "  # expat namespace separator: cannot occur in an XML name, so split at the last one
