@@ -16,6 +16,7 @@ from typing import BinaryIO
 from hegui.core.errors import InputError, LabelError
 from hegui.core.label import ContentLabel
 from hegui.labeling.base import Carrier, copy_stream
+from hegui.labeling.xmp import XmpParseError, merge_into_xmp
 
 # A plan item: (start, end) copies source bytes [start, end); bytes are inserted as they are.
 Part = tuple[int, int] | bytes
@@ -128,3 +129,13 @@ def json_carrier(name: str, raw: str) -> Carrier:
         return Carrier(name, ContentLabel.from_json(raw), raw)
     except LabelError as err:
         return Carrier(name, None, raw, err.message)
+
+
+def merged_xmp(path: Path, existing: bytes | None, label: ContentLabel, padding: int = 0) -> bytes:
+    """``merge_into_xmp`` with the file named in the error: a malformed existing packet is refused
+    (rewriting it would lose the file's other metadata)."""
+    try:
+        return merge_into_xmp(existing, label, padding)
+    except XmpParseError as err:
+        raise InputError(f"{path}: the file's existing XMP cannot be parsed ({err.message}); "
+                         "refusing to overwrite it") from None

@@ -15,8 +15,8 @@ from pathlib import Path
 from hegui.core.errors import InputError
 from hegui.core.label import ContentLabel
 from hegui.labeling.base import Labeler, LabelReading, register_labeler
-from hegui.labeling.formats._splice import open_source, write_parts
-from hegui.labeling.xmp import merge_into_xmp, read_xmp_carriers
+from hegui.labeling.formats._splice import merged_xmp, open_source, write_parts
+from hegui.labeling.xmp import read_xmp_carriers
 
 XMP_APP_ID = b"XMP DataXMP"
 MAGIC_TRAILER = b"\x01" + bytes(range(255, -1, -1)) + b"\x00"
@@ -119,7 +119,7 @@ class GifLabeler(Labeler):
     def embed(self, src: Path, dst: Path, label: ContentLabel) -> None:
         gif = _read(src)
         old = next((b for b in gif.blocks if b.is_xmp), None)
-        packet = merge_into_xmp(gif.packet(old) if old else None, label)
+        packet = merged_xmp(src, gif.packet(old) if old else None, label)
         if b"\0" in packet:  # cannot happen with UTF-8 XML; the raw-packet trick would break
             raise InputError(f"{src}: the file's XMP contains NUL bytes and cannot be stored in GIF")
         xmp = b"\x21\xff\x0b" + XMP_APP_ID + packet + MAGIC_TRAILER

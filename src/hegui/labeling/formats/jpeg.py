@@ -17,9 +17,17 @@ from pathlib import Path
 from hegui.core.errors import InputError
 from hegui.core.label import ContentLabel
 from hegui.labeling.base import Labeler, LabelReading, register_labeler
-from hegui.labeling.formats._splice import Part, Source, digest_parts, json_carrier, open_source, write_parts
+from hegui.labeling.formats._splice import (
+    Part,
+    Source,
+    digest_parts,
+    json_carrier,
+    merged_xmp,
+    open_source,
+    write_parts,
+)
 from hegui.labeling.formats.tiff import HEADERS, Entry, read_ifd
-from hegui.labeling.xmp import merge_into_xmp, read_xmp_carriers
+from hegui.labeling.xmp import read_xmp_carriers
 
 XMP_ID = b"http://ns.adobe.com/xap/1.0/\0"
 EXIF_ID = b"Exif\0\0"
@@ -164,7 +172,7 @@ class JpegLabeler(Labeler):
             if existing is not None:
                 packet = source.read(existing.data_start + len(XMP_ID),
                                      existing.end - existing.data_start - len(XMP_ID), "XMP")
-            xmp = XMP_ID + merge_into_xmp(packet, label)
+            xmp = XMP_ID + merged_xmp(src, packet, label)
             if len(xmp) > MAX_SEGMENT_DATA:
                 raise source.fail(f"the file's XMP with the label ({len(xmp)} bytes) does not fit in one "
                                   "APP1 segment (64 KB); extended XMP is not supported")

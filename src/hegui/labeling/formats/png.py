@@ -13,8 +13,16 @@ from pathlib import Path
 
 from hegui.core.label import ContentLabel
 from hegui.labeling.base import Labeler, LabelReading, register_labeler
-from hegui.labeling.formats._splice import Part, Source, digest_parts, json_carrier, open_source, write_parts
-from hegui.labeling.xmp import merge_into_xmp, read_xmp_carriers
+from hegui.labeling.formats._splice import (
+    Part,
+    Source,
+    digest_parts,
+    json_carrier,
+    merged_xmp,
+    open_source,
+    write_parts,
+)
+from hegui.labeling.xmp import read_xmp_carriers
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 XMP_KEYWORD = b"XML:com.adobe.xmp"
@@ -125,7 +133,7 @@ class PngLabeler(Labeler):
                     existing_xmp = _text(source, chunk)[1]
             if not any(c.type == b"IDAT" for c in chunks):
                 raise source.fail("no IDAT (image data) chunk")
-            xmp = merge_into_xmp(existing_xmp, label)
+            xmp = merged_xmp(src, existing_xmp, label)
             ours = (_chunk(b"iTXt", XMP_KEYWORD + b"\0\0\0\0\0" + xmp)
                     + _chunk(b"tEXt", AIGC_KEYWORD + b"\0" + label.to_json().encode("ascii")))
             parts: list[Part] = [(0, 8)]

@@ -19,8 +19,8 @@ from pathlib import Path
 from hegui.core.errors import InputError, UnsupportedFormatError
 from hegui.core.label import ContentLabel
 from hegui.labeling.base import Labeler, LabelReading, register_labeler
-from hegui.labeling.formats._splice import Part, Source, open_source, write_parts
-from hegui.labeling.xmp import MAX_XMP_BYTES, merge_into_xmp, read_xmp_carriers
+from hegui.labeling.formats._splice import Part, Source, merged_xmp, open_source, write_parts
+from hegui.labeling.xmp import MAX_XMP_BYTES, read_xmp_carriers
 
 TAG_XMP = 700
 TAG_STRIP_OFFSETS, TAG_STRIP_COUNTS = 273, 279
@@ -112,6 +112,23 @@ def ifd_chain(src: Source, first: int, order: str) -> list[Ifd]:
     return ifds
 
 
+def _data_ranges(src: Source, ifd: Ifd, order: str) -> list[tuple[int, int]]:
+    """(offset, size) of every strip or tile of the IFD, each checked to lie inside the file — the
+    check that finds a truncated TIFF, whose IFD is often still readable at the start."""
+    ranges: list[tuple[int, int]] = []
+    for offsets_tag, counts_tag in ((TAG_STRIP_OFFSETS, TAG_STRIP_COUNTS),
+                                    (TAG_TILE_OFFSETS, TAG_TILE_COUNTS)):
+        offsets, counts = ifd.get(offsets_tag), ifd.get(counts_tag)
+        if offsets is None or counts is None:
+            continue
+        for start, size in zip(offsets.ints(src, order, "data offsets"),
+                               counts.ints(src, order, "data byte counts"), strict=False):
+            if start + size > src.size:
+                raise src.fail(f"truncated (image data at byte {start} runs past the end of the file)")
+            ranges.append((start, size))
+    return ranges
+
+
 def _xmp_value(src: Source, entry: Entry, order: str) -> bytes:
     span = entry.span(order)
     if span is not None and span[1] > MAX_XMP_BYTES:
@@ -141,17 +158,18 @@ class TiffLabeler(Labeler):
         with open_source(src, "TIFF") as source:
             order, ifd0_offset = parse_header(source)
             ifd0 = read_ifd(source, ifd0_offset, order)
+            _data_ranges(source, ifd0, order)
             old = ifd0.get(TAG_XMP)
             old_span = old.span(order) if old else None
-            xmp = merge_into_xmp(_xmp_value(source, old, order) if old else None, label)
+            xmp = merged_xmp(src, _xmp_value(source, old, order) if old else None, label)
             parts: list[Part]
             if old is not None and old_span is not None and len(xmp) <= old_span[1]:
                 # Same place, same size: pad the packet to the old length.
-                xmp = merge_into_xmp(_xmp_value(source, old, order), label, old_span[1] - len(xmp))
+                xmp = merged_xmp(src, _xmp_value(source, old, order), label, old_span[1] - len(xmp))
                 start, size = old_span
                 parts = [(0, start), xmp, (start + size, source.size)]
             else:
-                xmp = merge_into_xmp(_xmp_value(source, old, order) if old else None, label,
+                xmp = merged_xmp(src, _xmp_value(source, old, order) if old else None, label,
                                      XMP_APPEND_PADDING)
                 parts = self._append(source, order, ifd0, old, old_span, xmp)
             write_parts(source, dst, parts)
@@ -185,7 +203,9 @@ class TiffLabeler(Labeler):
         reading = LabelReading(self.name)
         with open_source(path, "TIFF") as source:
             order, ifd0_offset = parse_header(source)
-            entry = read_ifd(source, ifd0_offset, order).get(TAG_XMP)
+            ifd0 = read_ifd(source, ifd0_offset, order)
+            _data_ranges(source, ifd0, order)
+            entry = ifd0.get(TAG_XMP)
             if entry is not None:
                 reading.carriers.extend(read_xmp_carriers(_xmp_value(source, entry, order)))
         return reading
@@ -205,20 +225,12 @@ class TiffLabeler(Labeler):
                     sha.update(struct.pack(">HHI", entry.tag, entry.type, entry.count))
                     span = entry.span(order)
                     sha.update(entry.field if span is None else source.read(*span, "tag value"))
-                for offsets_tag, counts_tag in ((TAG_STRIP_OFFSETS, TAG_STRIP_COUNTS),
-                                                (TAG_TILE_OFFSETS, TAG_TILE_COUNTS)):
-                    offsets, counts = ifd.get(offsets_tag), ifd.get(counts_tag)
-                    if offsets is None or counts is None:
-                        continue
-                    for start, size in zip(offsets.ints(source, order, "data offsets"),
-                                           counts.ints(source, order, "data byte counts"), strict=False):
-                        _hash_range(source, sha, start, size)
+                for start, size in _data_ranges(source, ifd, order):
+                    _hash_range(source, sha, start, size)
         return sha.digest()
 
 
 def _hash_range(source: Source, sha: hashlib._Hash, start: int, size: int) -> None:
-    if start + size > source.size:
-        raise source.fail(f"image data at byte {start} runs past the end of the file")
     source.fh.seek(start)
     while size:
         block = source.fh.read(min(size, 1 << 20))

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from hegui.core.label import ContentLabel
 from hegui.labeling.base import Labeler, LabelReading, register_labeler
-from hegui.labeling.formats._splice import Part, Source, digest_parts, open_source, write_parts
-from hegui.labeling.xmp import MAX_XMP_BYTES, merge_into_xmp, read_xmp_carriers
+from hegui.labeling.formats._splice import Part, Source, digest_parts, merged_xmp, open_source, write_parts
+from hegui.labeling.xmp import MAX_XMP_BYTES, read_xmp_carriers
 
 XMP_FLAG, ALPHA_FLAG = 0x04, 0x10
 # Chunks the container spec orders before XMP; anything else is "unknown" and goes after it.
@@ -101,7 +101,7 @@ class WebpLabeler(Labeler):
         with open_source(src, "WebP") as source:
             chunks, riff_end = _scan(source)
             old = [c for c in chunks if c.fourcc == b"XMP "]
-            xmp = _chunk_bytes(b"XMP ", merge_into_xmp(_xmp_of(source, old[0]) if old else None, label))
+            xmp = _chunk_bytes(b"XMP ", merged_xmp(src, _xmp_of(source, old[0]) if old else None, label))
             body: list[Part] = []
             first = chunks[0]
             if first.fourcc == b"VP8X":
