@@ -94,7 +94,8 @@ def create_gateway(settings: Settings, *, moderator: Any) -> FastAPI:
 
     app.include_router(moderations.router)
     try:
-        from hegui.gateway import labeling
+        # `import x.y as z` (not `from x import y`) so a missing module is a ModuleNotFoundError.
+        import hegui.gateway.labeling as labeling
     except ModuleNotFoundError as err:  # labeling endpoints land with the labeling toolkit
         if err.name != "hegui.gateway.labeling":
             raise

@@ -81,6 +81,7 @@ class Decision:
     risks: dict[str, float]                  # risk id -> highest group score
     rewrite_findings: tuple[Finding, ...]    # findings whose group decided "rewrite"
     top_risk: str | None                     # the risk behind the strictest action
+    risk_actions: dict[str, Action] = field(default_factory=dict)  # risk id -> strictest group action
 
 
 @dataclass(frozen=True)
@@ -133,17 +134,19 @@ class Policy:
         for f in findings:
             groups.setdefault((f.detector, f.risk), []).append(f)
         risks: dict[str, float] = {}
+        risk_actions: dict[str, Action] = {}
         action, top_risk = Action.PASS, None
         rewrite: list[Finding] = []
         for (detector, risk), members in groups.items():
             score = self.group_score(members)
             risks[risk] = max(risks.get(risk, 0.0), score)
             group_action = self.action_for(direction, risk, score, detector)
+            risk_actions[risk] = Action.strictest([risk_actions.get(risk, Action.PASS), group_action])
             if group_action is Action.REWRITE:
                 rewrite.extend(members)
             if group_action.severity > action.severity:
                 action, top_risk = group_action, risk
-        return Decision(action, risks, tuple(rewrite), top_risk)
+        return Decision(action, risks, tuple(rewrite), top_risk, risk_actions)
 
     def message(self, action: Action, language: str, risk: str | None) -> str | None:
         """The refusal / safe answer for ``action`` in ``language`` (None for other actions)."""
