@@ -1,0 +1,345 @@
+"""The keyword detector: finds library terms however they are disguised, with spans into the original.
+
+Pipeline per text: (1) the fast normalizer turns the text into the lenient *scan channel* (every
+transformation on, homophones merged) and one multi-pattern scan finds candidates for every term,
+initials and split-form variant and allow phrase; (2) where the text has Latin letters, short windows
+around them are spelled in pinyin and scanned for pinyin-spelled terms; (3) EXACT terms are scanned in
+the raw text; (4) each candidate is verified against its term's own transformations on the original
+text (``normalize.verify``), then word boundaries, allow phrases and context rules are applied.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import unicodedata
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from hegui.core.types import DetectionContext, Detector, Finding, significant_tail
+from hegui.moderation.lexicon.model import ContextRule, Lexicon, MatchMode, Term, Transform
+from hegui.moderation.matcher import Matcher, build_matcher
+from hegui.moderation.normalize import fast
+from hegui.moderation.normalize.chars import normalize_char, normalize_term
+from hegui.moderation.normalize.tables import CLASS_BASE
+from hegui.moderation.normalize.verify import MIN_INITIALS_CHARS, TermForms, accept
+
+log = logging.getLogger(__name__)
+
+# What a compiled pattern stands for: (term index, kind), kind in main | initials | split | pinyin |
+# exact; allow phrases use term index -1 - phrase index.
+Entry = tuple[int, str]
+# Spelled with Latin letters at an edge, a hit must not continue a Latin word ("flg" in "aflgb").
+_LATIN_EDGE_VIAS = frozenset({"initials", "pinyin"})
+_VIA_RANK = {"exact": 0, "normalized": 1, "split": 2, "homophone": 3, "pinyin": 4, "initials": 5}
+
+
+@dataclass(frozen=True, slots=True)
+class _Hit:
+    term: int
+    start: int
+    end: int
+    via: str
+
+
+class _Patterns:
+    """Unique byte patterns for one matcher, each with the entries it stands for."""
+
+    def __init__(self) -> None:
+        self.index: dict[bytes, int] = {}
+        self.entries: list[list[Entry]] = []
+
+    def add(self, pattern: bytes, entry: Entry) -> None:
+        if not pattern:
+            return
+        idx = self.index.setdefault(pattern, len(self.entries))
+        if idx == len(self.entries):
+            self.entries.append([])
+        self.entries[idx].append(entry)
+
+    def longest(self) -> int:
+        return max((len(p) for p in self.index), default=0)
+
+    def build(self, backend: str) -> Matcher | None:
+        return build_matcher(list(self.index), backend) if self.index else None
+
+
+class KeywordDetector(Detector):
+    """Finds the terms of ``lexicons`` in text (see module doc). Thread-safe for ``detect``."""
+
+    name = "keyword"
+
+    def __init__(self, lexicons: Sequence[Lexicon], backend: str = "auto") -> None:
+        self.lexicons = list(lexicons)
+        self.version = ",".join(f"{lex.name}@{lex.version}" for lex in self.lexicons) or "none"
+        self.terms: list[Term] = [t for lex in self.lexicons for t in lex.terms]
+        self._library = [lex.name for lex in self.lexicons for _ in lex.terms]
+        self._allow = [p for lex in self.lexicons for p in lex.allow if normalize_term(p)]
+        self._allow_norm = [normalize_term(p) for p in self._allow]
+        self._context: dict[str, list[ContextRule]] = defaultdict(list)
+        for lex in self.lexicons:
+            for rule in lex.context:
+                self._context[rule.term].append(rule)
+        self._forms: dict[int, TermForms] = {}
+        self._main, self._pinyin, self._raw = _Patterns(), _Patterns(), _Patterns()
+        self._compile()
+        self._main_matcher = self._main.build(backend)
+        self._pinyin_matcher = self._pinyin.build(backend)
+        self._raw_matcher = self._raw.build(backend)
+        self._max_units = max((len(normalize_term(t.text)) for t in self.terms
+                               if Transform.PINYIN in t.transforms), default=0)
+        window = max((r.window for rules in self._context.values() for r in rules), default=0)
+        longest_allow = max((len(p) for p in self._allow_norm), default=0)
+        # Significant characters a hit may span (channel chars, pinyin letters, exact chars) plus the
+        # right context its checks read (word boundary, context window, an allow phrase around it).
+        self._holdback = (max(self._main.longest(), self._pinyin.longest(), self._raw.longest())
+                          + max(window, longest_allow, 1))
+
+    # ------------------------------------------------------------------ compile
+
+    def _compile(self) -> None:
+        normal = [i for i, t in enumerate(self.terms) if t.mode is not MatchMode.EXACT]
+        channel_forms = _channel_forms([self.terms[i].text for i in normal])
+        for i, form in zip(normal, channel_forms, strict=True):
+            term = self.terms[i]
+            if not form:
+                log.warning("term %r of %s normalizes to nothing; skipped", term.text, self._library[i])
+                continue
+            self._main.add(form.encode("utf-8"), (i, "main"))
+            allnorm = normalize_term(term.text) if _needs_extras(term) else ""
+            if Transform.PINYIN in term.transforms and any(ord(c) >= CLASS_BASE for c in form):
+                self._pinyin.add(_spelling(form).encode("ascii"), (i, "pinyin"))
+            if Transform.INITIALS in term.transforms and len(allnorm) >= MIN_INITIALS_CHARS:
+                letters = self._forms_of(i).initials
+                if letters:
+                    self._main.add(letters.encode("ascii"), (i, "initials"))
+            if Transform.SPLIT in term.transforms:
+                for variant in self._forms_of(i).splits:
+                    channel = fast.channel_form(normalize_term(variant))
+                    self._main.add(channel.encode("utf-8"), (i, "split"))
+        for i, term in enumerate(self.terms):
+            if term.mode is MatchMode.EXACT:
+                self._raw.add(term.text.encode("utf-8"), (i, "exact"))
+        for k, phrase in enumerate(self._allow_norm):
+            self._main.add(fast.channel_form(phrase).encode("utf-8"), (-1 - k, "allow"))
+
+    def _forms_of(self, i: int) -> TermForms:
+        forms = self._forms.get(i)
+        if forms is None:  # computed on first need: most terms never see a candidate
+            term = self.terms[i]
+            forms = self._forms[i] = TermForms.of(term.text, term.transforms)
+        return forms
+
+    # ------------------------------------------------------------------ detect
+
+    def detect(self, text: str, ctx: DetectionContext | None = None) -> list[Finding]:
+        if not text or not self.terms:
+            return []
+        hits, allowed = self._candidates(text)
+        return self._findings(text, hits, allowed)
+
+    def holdback(self, text: str) -> int:
+        return significant_tail(text, self._holdback)
+
+    def stream(self) -> KeywordStream:
+        return KeywordStream(self)
+
+    def _candidates(self, text: str) -> tuple[list[_Hit], list[tuple[int, int]]]:
+        hits: list[_Hit] = []
+        allowed: list[tuple[int, int]] = []
+        channel = fast.scan_channel(text)
+        if self._main_matcher is not None and channel.utf8:
+            for pid, sb, eb in self._main_matcher.scan(channel.utf8):
+                start, end = channel.original_span(sb, eb)
+                for idx, _kind in self._main.entries[pid]:
+                    if idx < 0:
+                        phrase = self._allow_norm[-1 - idx]
+                        if normalize_term(text[start:end]) == phrase:
+                            allowed.append((start, end))
+                    else:
+                        self._verify(text, idx, start, end, hits)
+        if self._pinyin_matcher is not None:
+            self._pinyin_candidates(text, channel, hits)
+        if self._raw_matcher is not None:
+            raw = text.encode("utf-8")
+            for pid, sb, eb in self._raw_matcher.scan(raw):
+                start = len(raw[:sb].decode("utf-8", "ignore"))
+                end = start + len(raw[sb:eb].decode("utf-8", "ignore"))
+                for idx, _kind in self._raw.entries[pid]:
+                    if text[start:end] == self.terms[idx].text:
+                        hits.append(_Hit(idx, start, end, "exact"))
+        return hits, allowed
+
+    def _pinyin_candidates(self, text: str, channel: fast.Channel, hits: list[_Hit]) -> None:
+        """Scan pinyin spellings of short windows around Latin letters: a pinyin-spelled term holds a
+        letter, and spans at most as many channel characters each side as it has units."""
+        letters = fast.letter_positions(channel.codes)
+        if not len(letters) or self._pinyin_matcher is None:
+            return
+        w = self._max_units
+        lo = np.maximum(letters - w, 0)
+        hi = np.minimum(letters + w + 1, len(channel.codes))
+        # Merge overlapping windows: a new window starts where lo exceeds every earlier hi.
+        run_hi = np.maximum.accumulate(hi)
+        new = np.ones(len(lo), dtype=bool)
+        new[1:] = lo[1:] > run_hi[:-1]
+        starts = lo[new]
+        ends = run_hi[[*np.flatnonzero(new[1:]).tolist(), len(lo) - 1]] if len(lo) else lo
+        for a, b in zip(starts.tolist(), np.asarray(ends).tolist(), strict=True):
+            codes = channel.codes[a:b]
+            spelled = fast.pinyin_sounds(codes)
+            for pid, sb, eb in self._pinyin_matcher.scan(spelled.data):
+                if not (spelled.is_boundary(sb) and spelled.is_boundary(eb)):
+                    continue  # 西安 is not 先: matches begin and end on whole characters
+                first, last = int(spelled.owner[sb]), int(spelled.owner[eb - 1])
+                if not np.any((codes[first:last + 1] >= 0x61) & (codes[first:last + 1] <= 0x7A)):
+                    continue  # no letter inside: the scan channel already found it as a homophone
+                start = int(channel.origin[a + first])
+                end = int(channel.origin[a + last]) + 1
+                for idx, _kind in self._pinyin.entries[pid]:
+                    self._verify(text, idx, start, end, hits)
+
+    def _verify(self, text: str, idx: int, start: int, end: int, hits: list[_Hit]) -> None:
+        end = _extend_over_marks(text, end)
+        via = accept(text[start:end], self._forms_of(idx))
+        if via is None:
+            return
+        term = self.terms[idx]
+        if (term.mode is MatchMode.WORD or via in _LATIN_EDGE_VIAS) and not _word_bounded(text, start, end):
+            return
+        hits.append(_Hit(idx, start, end, via))
+
+    def _findings(self, text: str, hits: list[_Hit], allowed: list[tuple[int, int]]) -> list[Finding]:
+        kept: dict[int, list[_Hit]] = defaultdict(list)
+        for hit in sorted(hits, key=lambda h: (h.start, _VIA_RANK.get(h.via, 9), -h.end)):
+            if any(a <= hit.start and hit.end <= b for a, b in allowed):
+                continue
+            previous = kept[hit.term]
+            if previous and hit.start < previous[-1].end:
+                continue  # overlapping hit of the same term: one finding
+            if not self._context_ok(text, hit):
+                continue
+            previous.append(hit)
+        out = [self._finding(text, h) for group in kept.values() for h in group]
+        out.sort(key=lambda f: (f.span or (0, 0), f.risk))
+        return out
+
+    def _context_ok(self, text: str, hit: _Hit) -> bool:
+        for rule in self._context.get(self.terms[hit.term].text, ()):
+            around = normalize_term(text[max(0, hit.start - rule.window): hit.end + rule.window])
+            if rule.require_any and not any(normalize_term(w) in around for w in rule.require_any):
+                return False
+            if any(normalize_term(w) in around for w in rule.exclude_any):
+                return False
+        return True
+
+    def _finding(self, text: str, hit: _Hit) -> Finding:
+        term = self.terms[hit.term]
+        library = self._library[hit.term]
+        how = "" if hit.via == "exact" else f", via {hit.via}"
+        return Finding(
+            detector=self.name, risk=term.risk, score=term.weight, span=(hit.start, hit.end),
+            evidence=text[hit.start:hit.end],
+            explanation=f"term '{term.text}' ({library}{how})",
+            meta={"term": term.text, "library": library, "via": hit.via},
+        )
+
+
+class KeywordStream:
+    """Chunked detection for generated text: ``feed(chunk)`` returns the findings that are settled
+    (no later text can change them), with spans absolute over everything fed; ``close()`` the rest.
+
+    Normalization is per character, so only a bounded tail is re-scanned per chunk: the detector's
+    holdback (longest term in significant characters plus the right context its checks read).
+    """
+
+    def __init__(self, detector: KeywordDetector) -> None:
+        self.detector = detector
+        self._text = ""
+        self._settled_to = 0  # every finding starting before this has been reported
+        self._reported: set[tuple[str, int, int]] = set()
+
+    def feed(self, chunk: str) -> list[Finding]:
+        self._text += chunk
+        return self._advance(final=False)
+
+    def close(self) -> list[Finding]:
+        return self._advance(final=True)
+
+    def _advance(self, *, final: bool) -> list[Finding]:
+        text, det = self._text, self.detector
+        frontier = len(text) if final else len(text) - det.holdback(text)
+        if frontier <= self._settled_to and not final:
+            return []
+        # Left context too: a hit starting before the window may still reach into it.
+        window_start = max(0, self._settled_to - det.holdback(text[: self._settled_to]))
+        out: list[Finding] = []
+        for f in det.detect(text[window_start:]):
+            assert f.span is not None
+            span = (f.span[0] + window_start, f.span[1] + window_start)
+            key = (str(f.meta.get("term")), span[0], span[1])
+            if span[0] < self._settled_to or span[1] > frontier or key in self._reported:
+                continue
+            self._reported.add(key)
+            out.append(Finding(f.detector, f.risk, f.score, span, f.evidence, f.explanation, f.meta))
+        self._settled_to = max(self._settled_to, frontier)
+        return out
+
+
+def _channel_forms(texts: list[str]) -> list[str]:
+    """Channel forms of many terms in one vectorized pass (per-term Python normalization of a 100k
+    library would take seconds)."""
+    if not texts:
+        return []
+    joined = "".join(texts)
+    channel = fast.scan_channel(joined)
+    bounds = np.cumsum([len(t) for t in texts])
+    owner = np.searchsorted(bounds, channel.origin, side="right")
+    cuts = np.searchsorted(owner, np.arange(1, len(texts)))
+    decoded = channel.codes.astype("<u4").tobytes().decode("utf-32-le")
+    edges = [0, *cuts.tolist(), len(decoded)]
+    return [decoded[a:b] for a, b in itertools.pairwise(edges)]
+
+
+def _spelling(form: str) -> str:
+    """Pinyin spelling of a channel form (classes → syllables, letters kept)."""
+    data: bytes = fast.pinyin_sounds(fast.codepoints(form)).data
+    return data.decode("ascii")
+
+
+def _needs_extras(term: Term) -> bool:
+    return Transform.INITIALS in term.transforms or Transform.SPLIT in term.transforms
+
+
+def _extend_over_marks(text: str, end: int) -> int:
+    """Combining marks after the last matched character belong to it (法̶轮̶功̶)."""
+    while end < len(text) and not normalize_char(text[end]) and not text[end].isspace():
+        if not _is_mark(text[end]):
+            break
+        end += 1
+    return end
+
+
+def _is_mark(ch: str) -> bool:
+    return unicodedata.category(ch) in ("Mn", "Me")
+
+
+def _word_bounded(text: str, start: int, end: int) -> bool:
+    """The hit does not continue a Latin word or number on either side (looking through marks)."""
+    return not (_latin_at(text, start - 1, -1) or _latin_at(text, end, 1))
+
+
+def _latin_at(text: str, i: int, step: int) -> bool:
+    while 0 <= i < len(text):
+        norm = normalize_char(text[i])
+        if norm:
+            c = norm[0] if step > 0 else norm[-1]
+            return c.isascii() and c.isalnum()
+        if not _is_mark(text[i]):
+            return False
+        i += step
+    return False
+

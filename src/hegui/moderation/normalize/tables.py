@@ -1,0 +1,130 @@
+"""Lookup tables for the fast normalizer, built from the reference per-character functions.
+
+Building them walks every assigned Unicode codepoint through ``chars.normalize_char`` (about two
+seconds), so they are cached: in memory per process and on disk (``$XDG_CACHE_HOME/hegui/normalize``)
+keyed by the Unicode, OpenCC and pypinyin versions and a hash of the code that defines them.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.metadata
+import logging
+import os
+import tempfile
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from hegui.moderation.normalize import chars, sound
+
+log = logging.getLogger(__name__)
+
+UNICODE_SIZE = 0x110000
+# Marks a codepoint whose normalized form is several characters (ß → ss, ⑩ → 10, ㈱ → 株): rare,
+# handled by a slower path.
+MULTI = np.uint32(0xFFFFFFFF)
+# Homophone classes are coded from here (supplementary private use: real private-use characters are
+# dropped by the INVISIBLE transformation, so no text character survives with these codes).
+CLASS_BASE = 0xF0000
+
+U32 = npt.NDArray[np.uint32]
+U8 = npt.NDArray[np.uint8]
+
+
+@dataclass(frozen=True, slots=True)
+class Tables:
+    """``channel``: codepoint → its character in the *scan channel*: the normalized form (every
+    transformation on) with each character that has a sound (CJK, digits) replaced by the code of its
+    homophone class. 0 = dropped, MULTI = several characters (see ``multi``)."""
+
+    channel: U32
+    multi: dict[int, str]        # codepoint → its channel form when that is several characters
+    syllables: tuple[str, ...]   # class id → toneless syllable
+    syllable_bytes: U8           # (classes, MAX_SYLLABLE) ASCII, zero padded
+    syllable_len: U8             # (classes,)
+
+
+def _build() -> Tables:
+    syllables = tuple(sorted({*sound.pinyin_table().values(), *(sound.char_sound(d) for d in "0123456789")}))
+    class_of = {syl: CLASS_BASE + i for i, syl in enumerate(syllables)}
+
+    def to_channel(normalized: str) -> str:
+        return "".join(chr(class_of.get(sound.char_sound(c), ord(c))) if sound.is_syllable(c) else c
+                       for c in normalized)
+
+    channel = np.arange(UNICODE_SIZE, dtype=np.uint32)
+    multi: dict[int, str] = {}
+    for cp in range(UNICODE_SIZE):
+        ch = chr(cp)
+        if unicodedata.category(ch) == "Cn":
+            continue  # unassigned: kept as is
+        out = to_channel(chars.normalize_char(ch))
+        if out == ch:
+            continue
+        if not out:
+            channel[cp] = 0
+        elif len(out) == 1:
+            channel[cp] = ord(out)
+        else:
+            channel[cp] = MULTI
+            multi[cp] = out
+    syllable_bytes = np.zeros((len(syllables), sound.MAX_SYLLABLE), dtype=np.uint8)
+    syllable_len = np.zeros(len(syllables), dtype=np.uint8)
+    for i, syl in enumerate(syllables):
+        raw = syl.encode("ascii")
+        syllable_bytes[i, : len(raw)] = np.frombuffer(raw, dtype=np.uint8)
+        syllable_len[i] = len(raw)
+    return Tables(channel, multi, syllables, syllable_bytes, syllable_len)
+
+
+def _cache_key() -> str:
+    h = hashlib.sha256()
+    for module in (chars, sound, __import__(__name__, fromlist=["_build"])):
+        h.update(Path(module.__file__ or "").read_bytes())
+    for dist in ("opencc", "pypinyin", "numpy"):
+        try:
+            h.update(importlib.metadata.version(dist).encode())
+        except importlib.metadata.PackageNotFoundError:
+            h.update(dist.encode())
+    h.update(unicodedata.unidata_version.encode())
+    return h.hexdigest()[:16]
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "hegui" / "normalize"
+
+
+@functools.lru_cache(maxsize=1)
+def tables() -> Tables:
+    """The tables for this process (from the disk cache when possible)."""
+    path = cache_dir() / f"tables-{_cache_key()}.npz"
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            keys = data["multi_keys"].tolist()
+            values = str(data["multi_values"]).split("\x00")
+            return Tables(data["channel"], dict(zip(keys, values, strict=True)),
+                          tuple(str(data["syllables"]).split(",")),
+                          data["syllable_bytes"], data["syllable_len"])
+    except (OSError, KeyError, ValueError):
+        pass
+    built = _build()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Write then rename, so a concurrent reader never sees half a file.
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz")
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, channel=built.channel,
+                     multi_keys=np.array(list(built.multi), dtype=np.int64),
+                     multi_values=np.array("\x00".join(built.multi.values())),
+                     syllables=np.array(",".join(built.syllables)),
+                     syllable_bytes=built.syllable_bytes, syllable_len=built.syllable_len)
+        os.replace(tmp, path)
+    except OSError as err:  # a read-only home is fine: we just rebuild next time
+        log.info("normalizer tables not cached (%s)", err)
+    return built

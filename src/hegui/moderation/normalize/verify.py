@@ -1,0 +1,87 @@
+"""Exact per-term checks of a candidate found in the lenient scan channel.
+
+The scan channel has every transformation on, so it finds a superset of what any term accepts. Here a
+candidate's ORIGINAL text is normalized with the term's own transformations (pure Python, but only
+for the few candidates) and compared with the term's forms, which gives per-term switches exact
+semantics and names the evasion used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hegui.moderation.lexicon.model import Transform
+from hegui.moderation.normalize.chars import normalize_term
+from hegui.moderation.normalize.sound import char_sound, initials, is_syllable
+from hegui.moderation.normalize.split_forms import split_variants
+
+# Initials of a shorter term collide with ordinary Latin words ("gc", "tm").
+MIN_INITIALS_CHARS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class TermForms:
+    """What a term looks like under its own transformations."""
+
+    text: str
+    transforms: frozenset[Transform]
+    normalized: str
+    splits: frozenset[str]
+    initials: str | None
+
+    @classmethod
+    def of(cls, text: str, transforms: frozenset[Transform]) -> TermForms:
+        normalized = normalize_term(text, transforms)
+        splits: frozenset[str] = frozenset()
+        if Transform.SPLIT in transforms:
+            splits = frozenset(normalize_term(v, transforms) for v in split_variants(normalized))
+        letters = None
+        if Transform.INITIALS in transforms and len(normalized) >= MIN_INITIALS_CHARS:
+            letters = initials(normalized)
+        return cls(text, transforms, normalized, splits, letters)
+
+
+def accept(span_text: str, forms: TermForms) -> str | None:
+    """How ``span_text`` (original text) spells the term — "exact", "normalized", "split",
+    "initials", "homophone" or "pinyin" — or None when the term's own settings do not accept it."""
+    if span_text == forms.text:
+        return "exact"
+    seen = normalize_term(span_text, forms.transforms)
+    if not seen:
+        return None
+    if seen == forms.normalized:
+        return "normalized"
+    if seen in forms.splits:
+        return "split"
+    if forms.initials is not None and seen == forms.initials:
+        return "initials"
+    if Transform.HOMOPHONES in forms.transforms or Transform.PINYIN in forms.transforms:
+        return align_sounds(seen, forms.normalized, forms.transforms)
+    return None
+
+
+def align_sounds(seen: str, term: str, transforms: frozenset[Transform]) -> str | None:
+    """Match normalized text against a normalized term unit by unit: equal characters, a character
+    with the same sound (HOMOPHONES), or a term character spelled out in Latin letters (PINYIN).
+    Whole characters only: 西安 never matches 先 ("xi"+"an" ≠ "xian")."""
+    homophones = Transform.HOMOPHONES in transforms
+    pinyin = Transform.PINYIN in transforms
+    used_homophone = used_pinyin = False
+    i = j = k = 0  # position in seen, in term, and in the spelling of term[j]
+    while i < len(seen) and j < len(term):
+        x, y = seen[i], term[j]
+        if k == 0 and x == y:
+            i, j = i + 1, j + 1
+        elif pinyin and "a" <= x <= "z" and is_syllable(y) and char_sound(y)[k] == x:
+            used_pinyin = True
+            i, k = i + 1, k + 1
+            if k == len(char_sound(y)):
+                j, k = j + 1, 0
+        elif k == 0 and homophones and is_syllable(x) and is_syllable(y) and char_sound(x) == char_sound(y):
+            used_homophone = True
+            i, j = i + 1, j + 1
+        else:
+            return None
+    if i != len(seen) or j != len(term) or k != 0:
+        return None
+    return "pinyin" if used_pinyin else "homophone" if used_homophone else "normalized"

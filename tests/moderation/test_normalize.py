@@ -1,0 +1,118 @@
+"""The normalizer: each evasion it undoes, per-transform switches, and fast path == reference path."""
+
+from __future__ import annotations
+
+import string
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hegui.moderation.lexicon.model import ALL_TRANSFORMS, Transform
+from hegui.moderation.normalize import normalize_term, reference_normalize, scan_channel
+from hegui.moderation.normalize.fast import channel_form, pinyin_sounds
+from hegui.moderation.normalize.sound import char_sound, initials
+from hegui.moderation.normalize.split_forms import split_variants
+
+T = Transform
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        ("法轮功", "法轮功"),
+        ("Ｆａｌｕｎ", "falun"),                 # full-width → half-width, case folded
+        ("FaLun", "falun"),
+        ("法\u200b轮\u200d功\ufe0f", "法轮功"),  # zero-width and variation selector
+        ("法̶轮̶功̶", "法轮功"),                 # combining strike-through
+        ("法.轮 功😀！", "法轮功"),              # punctuation, space, emoji, full-width punctuation
+        ("法輪功", "法轮功"),                    # traditional → simplified
+        ("①⑩壹貳三〇", "1101230"),              # circled digits (⑩ expands to two) and Chinese numerals
+        ("fǎ lún gōng", "falungong"),            # tone marks are combining marks once decomposed
+        ("сосаіnе", "cocaine"),                  # Cyrillic look-alikes
+        ("ΑΚ47", "ak47"),                        # Greek capitals
+        ("𝐟𝐚𝐥𝐮𝐧", "falun"),                     # mathematical bold
+        ("ß", "ss"),
+        ("한국어", "한국어"),                    # Hangul is not decomposed
+        ("", ""),
+    ],
+)
+def test_each_evasion_is_undone(written: str, expected: str) -> None:
+    assert normalize_term(written) == expected
+
+
+def test_each_transform_can_be_switched_off() -> None:
+    everything = ALL_TRANSFORMS
+    assert normalize_term("法 轮", everything - {T.SEPARATORS}) == "法 轮"
+    assert normalize_term("法輪", everything - {T.T2S}) == "法輪"
+    assert normalize_term("Ｆ", everything - {T.NFKC}) == "ｆ"
+    assert normalize_term("F", everything - {T.CASEFOLD}) == "F"
+    assert normalize_term("法\u200b轮", everything - {T.INVISIBLE}) == "法\u200b轮"
+    assert normalize_term("壹", everything - {T.NUMERALS}) == "壹"
+    assert normalize_term("а", everything - {T.HOMOGLYPHS}) == "а"  # Cyrillic stays Cyrillic
+
+
+def test_sounds_and_initials() -> None:
+    assert [char_sound(c) for c in "法轮功绿1a"] == ["fa", "lun", "gong", "lv", "yi", "a"]
+    assert initials("法轮功") == "flg"
+    assert initials("法x") == "fx"
+    # Homophones share the scan channel's class; different syllables do not.
+    assert channel_form("发") == channel_form("法") != channel_form("轮")
+    assert channel_form("1") == channel_form("一") == channel_form("医")
+    assert pinyin_sounds(scan_channel("法lun功").codes).data == b"falungong"
+
+
+def test_split_variants() -> None:
+    variants = split_variants("张三")
+    assert "弓长三" in variants
+    assert "张三" not in variants
+    assert split_variants("你") == []
+
+
+def test_offsets_point_into_the_original() -> None:
+    text = "ab法 輪\u200b功⑩ß！"
+    ch = scan_channel(text)
+    assert ch.origin.tolist() == [0, 1, 2, 4, 6, 7, 7, 8, 8]
+    ref, origin = reference_normalize(text)
+    assert origin == ch.origin.tolist()
+    assert ch.utf8.decode() == channel_form(ref)
+
+
+def test_lone_surrogates_and_empty_text_do_not_fail() -> None:
+    assert scan_channel("").utf8 == b""
+    ch = scan_channel("a\ud800b")
+    assert ch.utf8 == b"ab"
+    assert ch.origin.tolist() == [0, 2]
+
+
+# Mixed text: CJK (simplified and traditional), Latin, digits, full-width, marks, invisibles, emoji,
+# Cyrillic, expanding characters and random codepoints from anywhere in Unicode.
+_ALPHABET = st.sampled_from(
+    list("法轮功輪發中国人民abcXYZ0189 ，。!?-_ＡＢ１①⑩ß㈱ﬁаеοΑ\u200b\u200d\ufe0f\u0336\u0301😀🇨🇳一壹貳〇")
+) | st.characters(codec="utf-8")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=_ALPHABET, max_size=60))
+def test_fast_path_equals_reference(text: str) -> None:
+    ch = scan_channel(text)
+    ref, origin = reference_normalize(text)
+    assert ch.utf8.decode("utf-8") == channel_form(ref)
+    assert ch.origin.tolist() == origin
+    assert all(0 <= i < len(text) for i in origin)
+    # Normalization is context-free: any split normalizes to the same concatenation.
+    cut = len(text) // 2
+    assert normalize_term(text[:cut]) + normalize_term(text[cut:]) == ref
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(alphabet=_ALPHABET, max_size=40))
+def test_pinyin_sounds_spell_each_character(text: str) -> None:
+    codes = scan_channel(text).codes
+    spelled = pinyin_sounds(codes)
+    assert len(spelled.owner) == len(spelled.data)
+    assert spelled.unit_start.sum() == len(codes)
+    if len(codes):
+        assert np.all(np.diff(spelled.owner) >= 0)
+    assert set(spelled.data.decode("ascii")) <= set(string.ascii_lowercase + "#")
