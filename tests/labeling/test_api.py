@@ -242,3 +242,31 @@ def test_mp4_label_drawn_and_tag_visible_to_ffprobe(tmp_path: Path) -> None:
                    check=True)
     with Image.open(frame) as img:
         assert img.convert("L").getextrema()[1] >= 200  # the drawn label is there at 1 s
+
+
+@pytest.mark.parametrize(("fmt", "ext"), [("JPEG", "jpg"), ("WEBP", "webp"), ("GIF", "gif"), ("TIFF", "tif")])
+def test_every_image_format_explicit_and_implicit(tmp_path: Path, fmt: str, ext: str) -> None:
+    src = tmp_path / f"a.{ext}"
+    Image.new("RGB", (200, 150), "green").save(src, format=fmt)
+    result = add_label(src, out_dir=tmp_path / "out", producer="ExampleAI")
+    assert result.explicit is not None and result.explicit.applied
+    assert inspect(result.dst).label == result.label
+    with Image.open(result.dst) as img:
+        assert img.format == fmt
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg not installed")
+@pytest.mark.parametrize("ext", ["mp3", "flac"])
+def test_compressed_audio_rhythm_and_tag(tmp_path: Path, ext: str) -> None:
+    src = tmp_path / f"a.{ext}"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono", "-t", "1", src],
+                   check=True)
+    result = add_label(src, out_dir=tmp_path / "out", producer="ExampleAI")
+    out = subprocess.run(["ffprobe", "-v", "error", "-show_format", "-of", "json", result.dst],
+                         capture_output=True, text=True, check=True).stdout
+    tags = {k.upper(): v for k, v in json.loads(out)["format"].get("tags", {}).items()}
+    assert ContentLabel.from_json(tags["AIGC"]) == result.label
+    decoded = tmp_path / "decoded.wav"
+    subprocess.run(["ffmpeg", "-v", "error", "-i", result.dst, "-c:a", "pcm_s16le", decoded], check=True)
+    samples, rate, channels = read_wav_samples(decoded, seconds=1.8)
+    assert detect_rhythm(samples, rate, channels) == "SLSS"
