@@ -86,6 +86,12 @@ def image_factory(tmp_path: Path) -> Callable[..., Path]:
 
 
 @pytest.fixture(scope="session")
+def make_image_file() -> Callable[..., Path]:
+    """``make_image`` for session/module-scoped fixtures (tests cannot import conftest)."""
+    return make_image
+
+
+@pytest.fixture(scope="session")
 def image_samples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     """One small valid file of every kind, as bytes (for fuzzing: hypothesis cannot use tmp_path)."""
     folder = tmp_path_factory.mktemp("image-samples")
