@@ -185,7 +185,8 @@ def test_bad_input_files(tmp_path: Path) -> None:
         inspect(binary)
     liar = tmp_path / "photo.jpg"  # a PNG named .jpg: content decides
     liar.write_bytes(png.read_bytes())
-    assert inspect(liar).format == "png"
+    report = inspect(liar)
+    assert report.format == "png" and "does not match the content" in report.warnings[0]
     with pytest.raises(InputError, match="no such file"):
         inspect(tmp_path / "missing.png")
     blocker = tmp_path / "file-not-dir"
@@ -256,7 +257,7 @@ def test_every_image_format_explicit_and_implicit(tmp_path: Path, fmt: str, ext:
 
 
 @pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg not installed")
-@pytest.mark.parametrize("ext", ["mp3", "flac"])
+@pytest.mark.parametrize("ext", ["mp3", "flac", "m4a"])
 def test_compressed_audio_rhythm_and_tag(tmp_path: Path, ext: str) -> None:
     src = tmp_path / f"a.{ext}"
     subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono", "-t", "1", src],

@@ -53,6 +53,8 @@ def _run_batch(files: list[Path], work: Callable[[Path], Any], show: Callable[[A
                     print_json(result.as_dict())
                 else:
                     show(result)
+                for warning in getattr(result, "warnings", []):
+                    progress.console.print(f"[yellow]warning:[/] {warning}", markup=True, soft_wrap=True)
             progress.advance(task)
     if failed:
         if len(files) > 1:

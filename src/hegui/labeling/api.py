@@ -44,11 +44,12 @@ class AddResult:
     label: ContentLabel
     explicit: ExplicitOutcome | None
     key_id: str | None = None
+    warnings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {"file": str(self.src), "output": str(self.dst), "format": self.format,
                 "label": self.label.inner(), "explicit": _outcome_dict(self.explicit),
-                "signed": self.key_id is not None, "key_id": self.key_id}
+                "signed": self.key_id is not None, "key_id": self.key_id, "warnings": self.warnings}
 
 
 @dataclass(slots=True)
@@ -65,6 +66,7 @@ class InspectResult:
     explicit_label: str | None          # the wording found, for text-like formats
     explicit_checked: bool              # False where we cannot tell (images, audio, video)
     watermark: str | None = None        # invisible watermarks are not implemented
+    warnings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -74,7 +76,7 @@ class InspectResult:
             "signature": _check_dict(self.signature),
             "platform_signature": _check_dict(self.platform_signature),
             "explicit_label": self.explicit_label if self.explicit_checked else "not checked",
-            "watermark": self.watermark,
+            "watermark": self.watermark, "warnings": self.warnings,
         }
 
 
@@ -108,6 +110,15 @@ def _check_dict(check: SignatureCheck) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------------------ helpers
+def extension_warnings(path: Path, labeler: Labeler) -> list[str]:
+    """A file whose extension lies about its content is handled by its content — and we say so."""
+    suffix = path.suffix.lower()
+    if suffix and labeler.extensions and suffix not in labeler.extensions:
+        return [f"{path.name}: the extension {suffix} does not match the content ({labeler.name}); "
+                "handled as " + labeler.name]
+    return []
+
+
 def destination(src: Path, out_dir: Path | str | None, in_place: bool) -> Path:
     """Where the labeled file goes: ``out_dir/<name>`` or ``src`` itself (only with in_place)."""
     if in_place == (out_dir is not None):
@@ -198,7 +209,8 @@ def add_label(src: Path | str, *, out_dir: Path | str | None = None, in_place: b
             if outcome.applied:
                 stage = drawn
         written = write_implicit(labeler, stage, dst, label, workdir, private_key)
-    return AddResult(src, dst, labeler.name, written, outcome, _key_id_of(private_key))
+    return AddResult(src, dst, labeler.name, written, outcome, _key_id_of(private_key),
+                     extension_warnings(src, labeler))
 
 
 # ------------------------------------------------------------------------------------------ inspect
@@ -240,7 +252,8 @@ def inspect(path: Path | str, *, public_key: KeySource | None = None,
         platform_signature = verify_label(label, digest, as_public_key(platform_key), "platform")
     checked, wording = detect_explicit(path, labeler.name)
     return InspectResult(path, labeler.name, labeler.media, label, carriers, conflicts, problems,
-                         signature, platform_signature, wording, checked)
+                         signature, platform_signature, wording, checked,
+                         warnings=extension_warnings(path, labeler))
 
 
 def propagate(path: Path | str, **kwargs: Any) -> PropagateResult:

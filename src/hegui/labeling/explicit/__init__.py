@@ -81,7 +81,16 @@ def apply_explicit(src: Path, dst: Path, fmt: str, options: ExplicitOptions = Ex
         return ExplicitOutcome(True, "audio", "短长短短 (Morse AI)", note=note, details={
             "pitch_hz": spec.pitch_hz, "level_dbfs": spec.level_dbfs, "at_end": options.audio_at_end})
     if fmt == "mp4":
-        from hegui.labeling.explicit.video import label_video_file
+        from hegui.labeling.explicit.video import label_video_file, stream_kinds
+
+        kinds = stream_kinds(src)
+        if "video" not in kinds and "audio" in kinds:  # .m4a: audio in an MP4 container
+            from hegui.labeling.explicit.audio import RhythmSpec, label_audio_file
+
+            spec = RhythmSpec(pitch_hz=options.audio_pitch_hz, level_dbfs=options.audio_level_dbfs)
+            label_audio_file(src, dst, "m4a", spec, at_end=options.audio_at_end)
+            return ExplicitOutcome(True, "audio", "短长短短 (Morse AI)",
+                                   note="audio re-encoded (AAC) to add the tones")
 
         wording = _wording(options, short=True)
         info = label_video_file(src, dst, wording, seconds=options.video_seconds,

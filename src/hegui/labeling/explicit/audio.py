@@ -115,6 +115,7 @@ _ENCODE_ARGS: dict[str, list[str]] = {
     "mp3": ["-c:a", "libmp3lame", "-q:a", "2", "-f", "mp3"],
     "flac": ["-c:a", "flac", "-f", "flac"],
     "wav": ["-c:a", "pcm_s16le", "-f", "wav"],
+    "m4a": ["-c:a", "aac", "-b:a", "192k", "-f", "mp4"],  # audio-only MP4 container
 }
 
 

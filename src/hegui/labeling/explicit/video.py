@@ -47,6 +47,23 @@ def probe_video(path: Path) -> VideoInfo:
         raise InputError(f"{path}: no decodable video stream") from None
 
 
+def stream_kinds(path: Path) -> set[str]:
+    """The kinds of streams in a media file ("video", "audio", …); empty if ffprobe cannot read it.
+    Cover art (attached pictures) does not count as video."""
+    ffprobe = shutil.which("ffprobe")
+    if ffprobe is None:
+        raise LabelError("ffprobe (part of ffmpeg) is needed to label video; apt-get install ffmpeg")
+    cmd = [ffprobe, "-v", "error", "-show_entries", "stream=codec_type:stream_disposition=attached_pic",
+           "-of", "json", str(path)]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)
+        streams = json.loads(proc.stdout or "{}").get("streams", [])
+        return {str(s.get("codec_type")) for s in streams
+                if not s.get("disposition", {}).get("attached_pic")}
+    except (subprocess.SubprocessError, ValueError, AttributeError):
+        return set()
+
+
 def label_video_file(src: Path, dst: Path, wording: str = SHORT_WORDING, *,
                      seconds: float = DEFAULT_SECONDS,
                      placement: Placement | str = Placement.BOTTOM_RIGHT,
