@@ -24,7 +24,6 @@ from __future__ import annotations
 import os
 import re
 import string
-import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +32,7 @@ from typing import Any
 from hegui.core.errors import PolicyError
 from hegui.core.risks import get_risk, is_risk_id
 from hegui.core.types import Action, Direction, Finding
+from hegui.moderation.policy_source import KeyPath, parse_toml, parse_yaml
 
 DEFAULT_POLICY_PATH = Path(__file__).with_name("data") / "policy" / "default.toml"
 MASK_OPERATORS = ("mask", "hash", "redact")
@@ -43,9 +43,6 @@ _TOP_KEYS = frozenset({"version", "description", "language", "combine", "detecto
                        "templates", "rewrite"})
 _RULE_KEYS = frozenset({"risk", "direction", "detector", "min_score", "action", "note"})
 _DETECTOR_KEYS = frozenset({"enabled", "options"})
-
-Path_ = tuple[str | int, ...]
-
 
 @dataclass(frozen=True, slots=True)
 class Rule:
@@ -194,9 +191,9 @@ def load_policy(path: Path | str | None = None, *, detector_names: Iterable[str]
 def parse_policy(text: str, *, fmt: str = "toml", source: str = "<policy>",
                  detector_names: Iterable[str] | None = None) -> Policy:
     if fmt == "yaml":
-        data, lines = _parse_yaml(text, source)
+        data, lines = parse_yaml(text, source)
     else:
-        data, lines = _parse_toml(text, source)
+        data, lines = parse_toml(text, source)
     if detector_names is None:
         from hegui.moderation.detectors import registry
 
@@ -204,103 +201,26 @@ def parse_policy(text: str, *, fmt: str = "toml", source: str = "<policy>",
     return _Validator(source, lines, frozenset(detector_names)).policy(data)
 
 
-def _parse_toml(text: str, source: str) -> tuple[Any, dict[Path_, int]]:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise PolicyError(f"{source}: invalid TOML: {err}") from None
-    return data, _toml_key_lines(text)
-
-
-def _parse_yaml(text: str, source: str) -> tuple[Any, dict[Path_, int]]:
-    import yaml
-
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        raise PolicyError(f"{source}:{where} invalid YAML: {getattr(err, 'problem', None) or err}") from None
-    lines: dict[Path_, int] = {}
-
-    def walk(n: Any, path: Path_) -> None:
-        if isinstance(n, yaml.MappingNode):
-            for key, value in n.value:
-                lines[(*path, str(key.value))] = key.start_mark.line + 1
-                walk(value, (*path, str(key.value)))
-        elif isinstance(n, yaml.SequenceNode):
-            for i, item in enumerate(n.value):
-                lines[(*path, i)] = item.start_mark.line + 1
-                walk(item, (*path, i))
-
-    if node is not None:
-        walk(node, ())
-    return data if data is not None else {}, lines
-
-
-_TOML_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\[\]]+?)\s*\]\]?\s*(?:#.*)?$")
-_TOML_BARE_OR_QUOTED = r"""(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')"""
-_TOML_KEY = re.compile(rf"^\s*({_TOML_BARE_OR_QUOTED}(?:\s*\.\s*{_TOML_BARE_OR_QUOTED})*)\s*=")
-_TOML_PART = re.compile(r"""[A-Za-z0-9_-]+|"([^"]*)"|'([^']*)'""")
-
-
-def _toml_parts(dotted: str) -> tuple[str, ...]:
-    return tuple(m.group(1) if m.group(1) is not None else m.group(2) if m.group(2) is not None
-                 else m.group(0) for m in _TOML_PART.finditer(dotted))
-
-
-def _toml_key_lines(text: str) -> dict[Path_, int]:
-    """Line of every table header and key (``tomllib`` keeps no positions, so scan the text)."""
-    lines: dict[Path_, int] = {}
-    table: Path_ = ()
-    array_counts: dict[tuple[str, ...], int] = {}
-    in_multiline: str | None = None
-    for number, line in enumerate(text.splitlines(), start=1):
-        if in_multiline is not None:
-            if line.count(in_multiline) % 2 == 1:
-                in_multiline = None
-            continue
-        header = _TOML_HEADER.match(line)
-        if header:
-            parts = _toml_parts(header.group(2))
-            if header.group(1) == "[[":
-                index = array_counts.get(parts, 0)
-                array_counts[parts] = index + 1
-                table = (*parts, index)
-            else:
-                table = parts
-            lines.setdefault(table, number)
-            continue
-        key = _TOML_KEY.match(line)
-        if key:
-            lines.setdefault((*table, *_toml_parts(key.group(1))), number)
-            for quote in ('"""', "'''"):
-                if line.count(quote) % 2 == 1:
-                    in_multiline = quote
-    return lines
-
-
 class _Validator:
-    def __init__(self, source: str, lines: dict[Path_, int], detector_names: frozenset[str]) -> None:
+    def __init__(self, source: str, lines: dict[KeyPath, int], detector_names: frozenset[str]) -> None:
         self.source = source
         self.lines = lines
         self.detector_names = detector_names
 
-    def line(self, path: Path_) -> int | None:
+    def line(self, path: KeyPath) -> int | None:
         for end in range(len(path), 0, -1):
             if path[:end] in self.lines:
                 return self.lines[path[:end]]
         return None
 
-    def fail(self, path: Path_, problem: str) -> PolicyError:
+    def fail(self, path: KeyPath, problem: str) -> PolicyError:
         number = self.line(path)
         where = f"line {number}: " if number is not None else ""
         dotted = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
         key = f"{dotted}: " if dotted else ""
         return PolicyError(f"{self.source}: {where}{key}{problem}")
 
-    def table(self, value: Any, path: Path_, allowed: frozenset[str] | None = None) -> dict[str, Any]:
+    def table(self, value: Any, path: KeyPath, allowed: frozenset[str] | None = None) -> dict[str, Any]:
         if not isinstance(value, dict):
             raise self.fail(path, f"expected a table, got {type(value).__name__}")
         if allowed is not None:
@@ -310,7 +230,7 @@ class _Validator:
                                     f"unknown key {key!r}; allowed: {', '.join(sorted(allowed))}")
         return value
 
-    def string(self, value: Any, path: Path_, choices: Sequence[str] | None = None) -> str:
+    def string(self, value: Any, path: KeyPath, choices: Sequence[str] | None = None) -> str:
         if not isinstance(value, str) or not value.strip():
             raise self.fail(path, f"expected a non-empty string, got {value!r}")
         if choices is not None and value not in choices:
@@ -355,7 +275,7 @@ class _Validator:
     def detectors(self, value: Any) -> tuple[DetectorConfig, ...]:
         out = []
         for name, conf in self.table(value, ("detectors",)).items():
-            path: Path_ = ("detectors", name)
+            path: KeyPath = ("detectors", name)
             if name not in self.detector_names:
                 known = ", ".join(sorted(self.detector_names)) or "none"
                 raise self.fail(path, f"unknown detector {name!r}; known: {known}")
@@ -367,7 +287,7 @@ class _Validator:
             out.append(DetectorConfig(name, enabled, dict(options), self.line(path)))
         return tuple(out)
 
-    def rule(self, value: Any, path: Path_) -> Rule:
+    def rule(self, value: Any, path: KeyPath) -> Rule:
         raw = self.table(value, path, _RULE_KEYS)
         for required in ("risk", "action"):
             if required not in raw:
@@ -396,7 +316,7 @@ class _Validator:
         raw = self.table(value, ("templates",), frozenset(a.value for a in _TEMPLATE_ACTIONS))
         out: dict[Action, dict[str, str]] = {}
         for action in _TEMPLATE_ACTIONS:
-            path: Path_ = ("templates", action.value)
+            path: KeyPath = ("templates", action.value)
             if action.value not in raw:
                 raise self.fail(("templates",), f"missing [templates.{action.value}] with zh and en texts")
             langs = self.table(raw[action.value], path, frozenset(LANGUAGES))
