@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from pathlib import Path
 from typing import ClassVar
 
 # A match: (pattern index, start byte, end byte) — end exclusive, offsets into the scanned bytes
@@ -43,12 +44,19 @@ class Matcher(ABC):
     def pattern_count(self) -> int: ...
 
 
-def build_matcher(patterns: Sequence[bytes], backend: str = "auto") -> Matcher:
+def build_matcher(
+    patterns: Sequence[bytes],
+    backend: str = "auto",
+    *,
+    cache_dir: Path | None = None,
+    use_cache: bool = True,
+) -> Matcher:
     """Compile literal ``patterns`` (pattern index = position in the sequence).
 
     ``backend``: ``auto`` (Hyperscan if it imports and runs here, else ahocorasick), ``hyperscan`` or
-    ``ahocorasick``.
+    ``ahocorasick``. Large Hyperscan databases are cached on disk in ``cache_dir`` (default
+    ``$XDG_CACHE_HOME/hegui/hyperscan``) unless ``use_cache`` is False.
     """
     from hegui.moderation import matcher_backends
 
-    return matcher_backends.build(patterns, backend)
+    return matcher_backends.build(patterns, backend, cache_dir=cache_dir, use_cache=use_cache)
