@@ -4,6 +4,7 @@ exception, never a hang. Each test states how many inputs it tried (run with ``-
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import subprocess
@@ -19,8 +20,10 @@ from hegui.core.errors import HeguiError
 from hegui.core.label import ContentLabel
 from hegui.labeling.base import LABELERS, Labeler, labeler_for, labelers
 
-RANDOM_INPUTS = 700   # per format
-MUTATED_INPUTS = 700  # per format
+# Inputs per format and strategy; HEGUI_FUZZ_SCALE=10 runs a deeper campaign.
+_SCALE = float(os.environ.get("HEGUI_FUZZ_SCALE", "1"))
+RANDOM_INPUTS = int(500 * _SCALE)
+MUTATED_INPUTS = int(500 * _SCALE)
 HANG_GUARD_S = 20     # a guard against hangs only; no speed is asserted here
 
 FFMPEG = shutil.which("ffmpeg")

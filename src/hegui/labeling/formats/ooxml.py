@@ -12,13 +12,17 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
+import struct
 import zipfile
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import ClassVar
 from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape
 
-from hegui.core.errors import InputError, LabelError
+from hegui.core.errors import HeguiError, InputError, LabelError
 from hegui.core.label import ContentLabel
 from hegui.labeling.base import Carrier, Labeler, LabelReading, register_labeler
 
@@ -34,6 +38,23 @@ _CUSTOM_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationshi
 _CUSTOM_CT = "application/vnd.openxmlformats-officedocument.custom-properties+xml"
 _MAX_XML_PART = 32 << 20  # parts we parse (XML bookkeeping) larger than this are not plausible
 _DTD = re.compile(rb"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
+
+
+# What zipfile/zlib raise on damaged archives (OSError: e.g. a negative seek from a bad offset;
+# RuntimeError: an encrypted member).
+_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError,
+               NotImplementedError, RuntimeError, zlib.error, struct.error, KeyError, IndexError)
+
+
+@contextmanager
+def _zip_guard(path: Path) -> Iterator[None]:
+    """Turn any failure of zipfile on a damaged package into one InputError."""
+    try:
+        yield
+    except HeguiError:
+        raise
+    except _ZIP_ERRORS as err:
+        raise InputError(f"{path}: corrupt Office document ({type(err).__name__}: {err})") from None
 
 
 def _read_xml(zf: zipfile.ZipFile, name: str) -> ET.Element | None:
@@ -56,7 +77,7 @@ def _read_xml(zf: zipfile.ZipFile, name: str) -> ET.Element | None:
 def _open_zip(path: Path) -> zipfile.ZipFile:
     try:
         zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as err:
+    except _ZIP_ERRORS as err:
         raise InputError(f"{path}: not a readable Office (zip) document ({err})") from None
     if not any(n in zf.namelist() for n in _MAIN_PARTS):
         zf.close()
@@ -151,38 +172,32 @@ class OoxmlLabeler(Labeler):
         try:
             with zipfile.ZipFile(path) as zf:
                 names = set(zf.namelist())
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
+        except _ZIP_ERRORS:
             return False
         return any(n in names for n in _MAIN_PARTS)
 
     def embed(self, src: Path, dst: Path, label: ContentLabel) -> None:
-        with _open_zip(src) as zin:
-            try:
-                replaced = _bookkeeping(zin)
-                replaced[CUSTOM_PART] = _custom_xml(_read_xml(zin, CUSTOM_PART), label)
-                with zipfile.ZipFile(dst, "w") as zout:
-                    for info in zin.infolist():
-                        if info.flag_bits & 0x1:
-                            raise LabelError(f"{src}: encrypted Office documents cannot be labeled")
-                        if info.filename in replaced:
-                            zout.writestr(_copy_info(info), replaced.pop(info.filename))
-                            continue
-                        # file_size is preset, so zipfile picks zip64 itself for huge parts.
-                        with zin.open(info) as fin, zout.open(_copy_info(info), "w") as fout:
-                            shutil.copyfileobj(fin, fout, 1 << 20)
-                    for name, data in replaced.items():  # custom.xml when the document had none
-                        zout.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data,
-                                      compress_type=zipfile.ZIP_DEFLATED)
-            except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError) as err:
-                raise InputError(f"{src}: corrupt Office document ({err})") from None
+        with _open_zip(src) as zin, _zip_guard(src):
+            replaced = _bookkeeping(zin)
+            replaced[CUSTOM_PART] = _custom_xml(_read_xml(zin, CUSTOM_PART), label)
+            with zipfile.ZipFile(dst, "w") as zout:
+                for info in zin.infolist():
+                    if info.flag_bits & 0x1:
+                        raise LabelError(f"{src}: encrypted Office documents cannot be labeled")
+                    if info.filename in replaced:
+                        zout.writestr(_copy_info(info), replaced.pop(info.filename))
+                        continue
+                    # file_size is preset, so zipfile picks zip64 itself for huge parts.
+                    with zin.open(info) as fin, zout.open(_copy_info(info), "w") as fout:
+                        shutil.copyfileobj(fin, fout, 1 << 20)
+                for name, data in replaced.items():  # custom.xml when the document had none
+                    zout.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data,
+                                  compress_type=zipfile.ZIP_DEFLATED)
 
     def extract(self, path: Path) -> LabelReading:
         reading = LabelReading(format=self.name)
-        with _open_zip(path) as zf:
-            try:
-                root = _read_xml(zf, CUSTOM_PART)
-            except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError) as err:
-                raise InputError(f"{path}: corrupt Office document ({err})") from None
+        with _open_zip(path) as zf, _zip_guard(path):
+            root = _read_xml(zf, CUSTOM_PART)
             for raw in _custom_values(root):
                 try:
                     reading.carriers.append(Carrier("ooxml-custom", ContentLabel.from_json(raw), raw))
@@ -194,20 +209,17 @@ class OoxmlLabeler(Labeler):
         """SHA-256 over every part but custom.xml (decompressed, by name), with the entries that
         register custom.xml left out of [Content_Types].xml and _rels/.rels."""
         digest = hashlib.sha256()
-        with _open_zip(path) as zf:
-            try:
-                for name in sorted(zf.namelist()):
-                    if name == CUSTOM_PART:
-                        continue
-                    digest.update(b"\x00" + name.encode() + b"\x00")
-                    if name in ("[Content_Types].xml", "_rels/.rels"):
-                        digest.update(_without_registration(zf, name))
-                        continue
-                    with zf.open(name) as fh:
-                        while chunk := fh.read(1 << 20):
-                            digest.update(chunk)
-            except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError) as err:
-                raise InputError(f"{path}: corrupt Office document ({err})") from None
+        with _open_zip(path) as zf, _zip_guard(path):
+            for name in sorted(zf.namelist()):
+                if name == CUSTOM_PART:
+                    continue
+                digest.update(b"\x00" + name.encode() + b"\x00")
+                if name in ("[Content_Types].xml", "_rels/.rels"):
+                    digest.update(_without_registration(zf, name))
+                    continue
+                with zf.open(name) as fh:
+                    while chunk := fh.read(1 << 20):
+                        digest.update(chunk)
         return digest.digest()
 
 
