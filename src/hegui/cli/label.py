@@ -99,6 +99,8 @@ def add(
     explicit: bool = typer.Option(True, "--explicit/--no-explicit",
                                   help="Also add the visible label (text, picture, tones, video overlay)."),
     sign: Path | None = typer.Option(None, "--sign", help="Ed25519 private key: sign into ReservedCode1."),
+    watermark: bool = typer.Option(False, "--watermark",
+                                   help="Also embed the invisible watermark (PNG/JPEG/WebP/TIFF)."),
     strict_code: bool = typer.Option(False, "--strict-code",
                                      help="Require a valid 27-character provider code, not a name."),
     wording: str | None = typer.Option(None, "--wording", help="Visible label text (validated)."),
@@ -129,11 +131,13 @@ def add(
                 raise InputError(f"{path}: another input named {path.name} already went to {out}")
             seen.add(path.name)
         return add_label(path, out_dir=out, in_place=in_place, producer=producer, produce_id=produce_id,
-                         explicit=explicit, explicit_options=options, signing_key=key, code_mode=code_mode)
+                         explicit=explicit, explicit_options=options, signing_key=key, watermark=watermark,
+                         code_mode=code_mode)
 
     def show(result: Any) -> None:
         extra = f", explicit {result.explicit.kind}" if result.explicit and result.explicit.applied else ""
         signed = f", signed by {result.key_id}" if result.key_id else ""
+        signed += f", watermark {result.watermark_id}" if result.watermark_id else ""
         stdout.print(f"[green]labeled[/] {result.src} → {result.dst} ({result.format}{extra}{signed})",
                      markup=True, soft_wrap=True)
 
@@ -168,6 +172,11 @@ def inspect_cmd(
             stdout.print(f"  platform signature: {result.platform_signature.status.value}", markup=False)
         explicit = result.explicit_label if result.explicit_checked else "not checked for this format"
         stdout.print(f"  explicit label: {explicit or 'none found'}", markup=False, soft_wrap=True)
+        if result.watermark:
+            mark = result.watermark
+            match = {True: ", matches the label", False: ", does NOT match the label"}.get(
+                mark["matches_label"], "")
+            stdout.print(f"  watermark: content id {mark['content_id']}{match}", markup=False)
 
     _run_batch(files, lambda p: inspect(p, public_key=producer_pub, platform_key=platform_pub), show,
                json_out, "inspecting")

@@ -73,6 +73,7 @@ def add(
     language: str = Form("zh", description="Template language for text: zh or en."),
     position: str = Form("prefix", description="Text label position: prefix, suffix, both."),
     placement: str = Form("bottom-right", description="Image/video label placement."),
+    watermark: bool = Form(False, description="Also embed the invisible watermark (PNG/JPEG/WebP/TIFF)."),
     response_format: ResponseFormat = Form("file", description="file (attachment) or json."),
 ) -> Response:
     """Add the implicit label (and by default the explicit one); returns the labeled file."""
@@ -87,7 +88,7 @@ def add(
     with tempfile.TemporaryDirectory(prefix="hegui-http-") as tmp:
         src = _save(file, Path(tmp))
         result = add_label(src, out_dir=Path(tmp) / "out", producer=producer, produce_id=produce_id,
-                           explicit=explicit, explicit_options=options,
+                           explicit=explicit, explicit_options=options, watermark=watermark,
                            code_mode="strict" if strict_code else "allow-name")
         body = result.as_dict()
         del body["file"], body["output"]

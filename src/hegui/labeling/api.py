@@ -28,6 +28,7 @@ from hegui.labeling.explicit import ExplicitOptions, ExplicitOutcome, apply_expl
 from hegui.labeling.signing import SignatureCheck, SignatureStatus, load_private_key, load_public_key
 from hegui.labeling.signing import sign as sign_label
 from hegui.labeling.signing import verify as verify_label
+from hegui.labeling.watermark import WATERMARK_FORMATS, scan_file, watermark_file
 
 __all__ = ["AddResult", "InspectResult", "PropagateResult", "add_label", "inspect", "propagate"]
 
@@ -45,11 +46,13 @@ class AddResult:
     explicit: ExplicitOutcome | None
     key_id: str | None = None
     warnings: list[str] = field(default_factory=list)
+    watermark_id: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {"file": str(self.src), "output": str(self.dst), "format": self.format,
                 "label": self.label.inner(), "explicit": _outcome_dict(self.explicit),
-                "signed": self.key_id is not None, "key_id": self.key_id, "warnings": self.warnings}
+                "signed": self.key_id is not None, "key_id": self.key_id,
+                "watermark_id": self.watermark_id, "warnings": self.warnings}
 
 
 @dataclass(slots=True)
@@ -65,7 +68,7 @@ class InspectResult:
     platform_signature: SignatureCheck
     explicit_label: str | None          # the wording found, for text-like formats
     explicit_checked: bool              # False where we cannot tell (images, audio, video)
-    watermark: str | None = None        # invisible watermarks are not implemented
+    watermark: dict[str, Any] | None = None   # {"content_id", "confidence", "matches_label"}
     warnings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -182,9 +185,10 @@ def _key_id_of(private_key: object | None) -> str | None:
 def add_label(src: Path | str, *, out_dir: Path | str | None = None, in_place: bool = False,
               producer: str, produce_id: str | None = None, label_value: str = "1",
               explicit: bool = True, explicit_options: ExplicitOptions | None = None,
-              signing_key: KeySource | None = None,
+              signing_key: KeySource | None = None, watermark: bool = False,
               code_mode: ProviderCodeMode | str = ProviderCodeMode.ALLOW_NAME) -> AddResult:
-    """Label one file as its producer: explicit label (optional), implicit metadata, signature (optional).
+    """Label one file as its producer: explicit label (optional), invisible watermark (optional, PNG/
+    JPEG/WebP/TIFF), implicit metadata, signature (optional) — in that order.
 
     Refuses to replace another producer's label (that would be tampering); re-labeling by the same
     producer replaces the label (one label per file)."""
@@ -198,8 +202,11 @@ def add_label(src: Path | str, *, out_dir: Path | str | None = None, in_place: b
         if old.ContentProducer and old.ContentProducer != producer:
             raise LabelError(f"{src}: already labeled by producer {old.ContentProducer!r}; hegui does not "
                              "replace another producer's label")
+    if watermark and labeler.name not in WATERMARK_FORMATS:
+        raise LabelError(f"{src}: invisible watermarks are available for PNG, JPEG, WebP and TIFF only")
     private_key = as_private_key(signing_key)
     dst = destination(src, out_dir, in_place)
+    mark_id = None
     with tempfile.TemporaryDirectory(prefix="hegui-label-") as tmp:
         workdir = Path(tmp)
         stage, outcome = src, None
@@ -208,9 +215,13 @@ def add_label(src: Path | str, *, out_dir: Path | str | None = None, in_place: b
             outcome = apply_explicit(src, drawn, labeler.name, explicit_options or ExplicitOptions())
             if outcome.applied:
                 stage = drawn
+        if watermark:
+            marked = workdir / f"watermarked{src.suffix}"
+            mark_id = watermark_file(stage, marked, label.ProduceID)
+            stage = marked
         written = write_implicit(labeler, stage, dst, label, workdir, private_key)
     return AddResult(src, dst, labeler.name, written, outcome, _key_id_of(private_key),
-                     extension_warnings(src, labeler))
+                     extension_warnings(src, labeler), mark_id)
 
 
 # ------------------------------------------------------------------------------------------ inspect
@@ -253,7 +264,19 @@ def inspect(path: Path | str, *, public_key: KeySource | None = None,
     checked, wording = detect_explicit(path, labeler.name)
     return InspectResult(path, labeler.name, labeler.media, label, carriers, conflicts, problems,
                          signature, platform_signature, wording, checked,
+                         watermark=detect_watermark(path, labeler.name, label),
                          warnings=extension_warnings(path, labeler))
+
+
+def detect_watermark(path: Path, fmt: str, label: ContentLabel | None) -> dict[str, Any] | None:
+    if fmt not in WATERMARK_FORMATS:
+        return None
+    reading = scan_file(path)
+    if reading is None:
+        return None
+    matches = reading.matches(label.ProduceID) if label is not None and label.ProduceID else None
+    return {"content_id": reading.content_id, "confidence": round(reading.confidence, 3),
+            "matches_label": matches}
 
 
 def propagate(path: Path | str, **kwargs: Any) -> PropagateResult:

@@ -4,7 +4,7 @@ Decision on an uploaded file:
 - its metadata says AI-generated      → "confirmed": Label stays as the producer wrote it ("1");
 - no metadata, the user declares AI   → "possible":  Label "2";
 - neither, but traces are detected    → "suspected": Label "3" (trace = an explicit-label wording in
-  the text; invisible watermarks are not implemented);
+  text/DOCX/PPTX, or hegui's invisible image watermark);
 - none of these                       → "none": nothing is written, the report says "no AI indication".
 
 In the first three cases ContentPropagator / PropagateID are added; producer keys (ContentProducer,
@@ -29,11 +29,13 @@ from hegui.labeling.api import (
     as_private_key,
     destination,
     detect_explicit,
+    detect_watermark,
     write_implicit,
 )
 from hegui.labeling.base import labeler_for
 from hegui.labeling.explicit import PLATFORM_WORDING, ExplicitOptions, apply_explicit
 from hegui.labeling.signing import PREFIX, key_id
+from hegui.labeling.watermark import WATERMARK_FORMATS
 
 _DECISION = {"1": "confirmed", "2": "possible", "3": "suspected"}
 
@@ -64,6 +66,7 @@ def propagate_file(src: Path, *, platform: str, propagate_id: str, user_declared
     reading = labeler.extract(src)
     existing = reading.label  # raises LabelError on conflicting duplicates: a platform must not pick one
     checked, trace = detect_explicit(src, labeler.name)
+    mark = detect_watermark(src, labeler.name, existing)
     actions: list[str] = []
 
     if existing is not None:
@@ -75,12 +78,15 @@ def propagate_file(src: Path, *, platform: str, propagate_id: str, user_declared
         base = existing
     elif user_declared:
         value, reason, base = LabelValue.POSSIBLY.value, "no metadata; the user declared AI content", None
-    elif trace:
+    elif trace or mark is not None:
         value, base = LabelValue.SUSPECTED.value, None
-        reason = f"no metadata or declaration; explicit label found: {trace!r}"
+        mark_id = mark["content_id"] if mark is not None else ""
+        found = f"explicit label {trace!r}" if trace else f"hegui watermark (content id {mark_id})"
+        reason = f"no metadata or declaration; found {found}"
     else:
         note = "no AI indication (no metadata, no user declaration, no explicit label"
-        note += " found)" if checked else "; explicit labels are not detected in this format)"
+        note += "" if checked else " check for this format"
+        note += ", no watermark)" if labeler.name in WATERMARK_FORMATS else ")"
         return PropagateResult(src, None, labeler.name, "none", note, None, None, None,
                                ["nothing written"])
 

@@ -149,6 +149,14 @@ _SAVE_ARGS: dict[str, dict[str, object]] = {
 }
 
 
+def save_args(fmt: str, img: Image.Image) -> dict[str, object]:
+    """Arguments for saving a re-encoded ``fmt`` image at high quality, keeping its ICC profile."""
+    extra: dict[str, object] = dict(_SAVE_ARGS.get(fmt, {}))
+    if "icc_profile" in img.info and fmt in ("JPEG", "PNG", "WEBP", "TIFF"):
+        extra["icc_profile"] = img.info["icc_profile"]
+    return extra
+
+
 def label_image_file(src: Path, dst: Path, wording: str = SHORT_WORDING, *,
                      placement: Placement | str = Placement.BOTTOM_RIGHT,
                      height_ratio: float = DEFAULT_HEIGHT_RATIO) -> DrawnLabel:
@@ -168,11 +176,9 @@ def label_image_file(src: Path, dst: Path, wording: str = SHORT_WORDING, *,
                 canvas = frame.convert(mode)
                 drawn = draw_label(canvas, wording, placement=placement, height_ratio=height_ratio)
                 frames.append(canvas)
-            extra: dict[str, object] = dict(_SAVE_ARGS[fmt])
+            extra = save_args(fmt, img)
             if fmt == "JPEG":
                 frames = [f.convert("RGB") for f in frames]
-                if "icc_profile" in img.info:
-                    extra["icc_profile"] = img.info["icc_profile"]
             if len(frames) > 1:
                 extra.update(save_all=True, append_images=frames[1:],
                              duration=img.info.get("duration", 100), loop=img.info.get("loop", 0))
