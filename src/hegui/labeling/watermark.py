@@ -166,7 +166,8 @@ def watermark_file(src: Path, dst: Path, produce_id: str) -> str:
         if fmt == "JPEG":
             marked = marked.convert("RGB")
         marked.save(dst, format=fmt, **extra)
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError,
+            PILImage.DecompressionBombError) as err:
         raise InputError(f"{src}: cannot decode image to add the watermark ({err})") from None
     return content_id_for(produce_id)
 

@@ -183,7 +183,8 @@ def label_image_file(src: Path, dst: Path, wording: str = SHORT_WORDING, *,
                 extra.update(save_all=True, append_images=frames[1:],
                              duration=img.info.get("duration", 100), loop=img.info.get("loop", 0))
             frames[0].save(dst, format=fmt, **extra)
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError,
+            Image.DecompressionBombError) as err:
         raise InputError(f"{src}: cannot decode image to draw the explicit label ({err})") from None
     assert drawn is not None
     return drawn
