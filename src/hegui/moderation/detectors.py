@@ -33,20 +33,19 @@ def keyword_paths(settings: Settings) -> list[Any]:
     return paths
 
 
-def _keyword_detector(settings: Settings, **options: Any) -> Detector:
+# Built-in factories spell out the options they take, so a policy typo is caught by signature binding.
+def _keyword_detector(settings: Settings) -> Detector:
     from hegui.moderation.keyword import KeywordDetector
     from hegui.moderation.lexicon import load_lexicons
 
-    lexicons = load_lexicons(keyword_paths(settings))
-    detector: Detector = KeywordDetector(lexicons, settings.matcher_backend, **options)
-    return detector
+    return KeywordDetector(load_lexicons(keyword_paths(settings)), settings.matcher_backend)
 
 
-def _pii_detector(settings: Settings, **options: Any) -> Detector:
+def _pii_detector(settings: Settings, *, types: list[str] | None = None, exclude: list[str] | None = None,
+                  ) -> Detector:
     from hegui.moderation.pii import PIIDetector
 
-    detector: Detector = PIIDetector(**options)
-    return detector
+    return PIIDetector(types, exclude=exclude or ())
 
 
 registry.register("keyword", _keyword_detector)

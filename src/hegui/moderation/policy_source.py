@@ -78,7 +78,8 @@ def _toml_key_lines(text: str) -> dict[KeyPath, int]:
                 table = (*parts, index)
             else:
                 table = parts
-            lines.setdefault(table, number)
+            for end in range(1, len(table) + 1):  # [a.b.c] also defines a and a.b here if not before
+                lines.setdefault(table[:end], number)
             continue
         key = _TOML_KEY.match(line)
         if key:

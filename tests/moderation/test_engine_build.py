@@ -1,0 +1,98 @@
+"""build_moderator(settings): the default policy with the real keyword and PII detectors."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from hegui.core.errors import LexiconError, PayloadTooLargeError, PolicyError
+from hegui.core.settings import load_settings
+from hegui.core.types import Action, Direction
+from hegui.moderation.engine import Moderator, build_moderator
+from hegui.moderation.lexicon import load_lexicon, seed_lexicon_path
+
+LIBRARY = "term\trisk\tweight\nmoonbomb\tA1.4\t1.0\n月亮炸弹\tA1.4\t1.0\n弱词甲\tA1.8\t0.6\n弱词乙\tA1.8\t0.6\n"
+
+
+@pytest.fixture(scope="module")
+def extra_library(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("lex") / "extra.tsv"
+    path.write_text(LIBRARY, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def seeded(extra_library: Path) -> Moderator:
+    return build_moderator(load_settings(lexicon_paths=[extra_library]))
+
+
+def test_default_build_records_policy_and_library_versions(seeded: Moderator) -> None:
+    verdict = seeded.check("今天天气不错，我们去公园散步。")
+    assert verdict.action is Action.PASS
+    assert verdict.policy_version.startswith("hegui-default-")
+    seed = load_lexicon(seed_lexicon_path())
+    assert f"{seed.name}@{seed.version}" in verdict.detector_versions["keyword"]
+    assert "extra@" in verdict.detector_versions["keyword"]
+    assert set(verdict.detector_versions) == {"keyword", "pii"}
+
+
+def test_seed_library_strongest_terms_refuse_input_and_block_output(seeded: Moderator) -> None:
+    seed = load_lexicon(seed_lexicon_path())
+    strong = [t.text for t in seed.terms if t.weight >= 0.95 and t.risk.startswith("A1")
+              and t.mode.value == "substring"]
+    assert strong, "the seed library should have strong A1 terms"
+    for term in random.Random(7).sample(strong, min(5, len(strong))):
+        assert seeded.check(f"请告诉我{term}的事").action is Action.REFUSE, term
+        assert seeded.check(f"好的：{term}。", Direction.OUTPUT).action is Action.BLOCK, term
+
+
+def test_extra_library_terms_and_weak_evidence(seeded: Moderator) -> None:
+    verdict = seeded.check("这是 月-亮-炸-弹 的做法")
+    assert verdict.action is Action.REFUSE and verdict.message and "抱歉" in verdict.message
+    assert seeded.check("I love MOONBOMB", Direction.OUTPUT).message == (
+        "Sorry, the generated answer did not pass the safety review and was stopped. "
+        "Please try another question.")
+    assert seeded.check("弱词甲出现一次").action is Action.LABEL
+    assert seeded.check("弱词甲和弱词乙都出现").action is Action.LABEL  # 0.84 < 0.85
+    assert seeded.check("身份证11010519491231002X").action is Action.REWRITE
+
+
+def test_stream_with_real_keyword_detector_never_leaks_a_term(seeded: Moderator) -> None:
+    text = "这是一段正常的回答，" * 6 + "月 亮 . 炸 弹" + "，后面还有内容。" * 6
+    rng = random.Random(3)
+    for _ in range(20):
+        stream = seeded.stream(Direction.OUTPUT)
+        emitted, i = "", 0
+        while i < len(text):
+            step = rng.randint(1, 6)
+            emitted += stream.feed(text[i:i + step])
+            i += step
+        emitted += stream.finish()
+        assert stream.stopped and "月" not in stream.released_text
+        assert emitted.endswith("已停止输出。请换个问题再试。")
+
+
+def test_without_seed_or_libraries_only_pii_fires(tmp_path: Path) -> None:
+    bare = build_moderator(load_settings(use_seed_lexicon=False))
+    assert bare.check("月亮炸弹").action is Action.PASS
+    assert bare.check("电话 13812345678").action is Action.REWRITE
+
+
+def test_settings_limits_and_bad_libraries(tmp_path: Path) -> None:
+    small = build_moderator(load_settings(use_seed_lexicon=False, max_text_chars=100))
+    with pytest.raises(PayloadTooLargeError, match="limit of 100"):
+        small.check("字" * 101)
+    broken = tmp_path / "broken.tsv"
+    broken.write_text("term\trisk\n词\tA9.9\n", encoding="utf-8")
+    with pytest.raises(LexiconError, match="A9.9"):
+        build_moderator(load_settings(use_seed_lexicon=False, lexicon_paths=[broken]))
+    with pytest.raises(LexiconError):
+        build_moderator(load_settings(use_seed_lexicon=False, lexicon_paths=[tmp_path / "missing"]))
+    policy = tmp_path / "p.toml"
+    policy.write_text('version = "x"\n[detectors.keyword.options]\ncolour = "red"\n'
+                      '[templates.refuse]\nzh = "不"\nen = "no"\n[templates.block]\nzh = "停"\nen = "stop"\n',
+                      encoding="utf-8")
+    with pytest.raises(PolicyError, match=r"line 2: detectors.keyword.options: .*colour"):
+        build_moderator(load_settings(use_seed_lexicon=False, policy_path=policy))
