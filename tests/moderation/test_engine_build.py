@@ -13,7 +13,8 @@ from hegui.core.types import Action, Direction
 from hegui.moderation.engine import Moderator, build_moderator
 from hegui.moderation.lexicon import load_lexicon, seed_lexicon_path
 
-LIBRARY = "term\trisk\tweight\nmoonbomb\tA1.4\t1.0\n月亮炸弹\tA1.4\t1.0\n弱词甲\tA1.8\t0.6\n弱词乙\tA1.8\t0.6\n"
+LIBRARY = ("term\trisk\tweight\n"
+           "moonbomb\tA1.4\t1.0\n月亮炸弹\tA1.4\t1.0\n弱词甲\tA1.8\t0.6\n弱词乙\tA1.8\t0.6\n")
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +87,7 @@ def test_settings_limits_and_bad_libraries(tmp_path: Path) -> None:
         small.check("字" * 101)
     broken = tmp_path / "broken.tsv"
     broken.write_text("term\trisk\n词\tA9.9\n", encoding="utf-8")
-    with pytest.raises(LexiconError, match="A9.9"):
+    with pytest.raises(LexiconError, match=r"A9\.9"):
         build_moderator(load_settings(use_seed_lexicon=False, lexicon_paths=[broken]))
     with pytest.raises(LexiconError):
         build_moderator(load_settings(use_seed_lexicon=False, lexicon_paths=[tmp_path / "missing"]))
