@@ -187,3 +187,37 @@ def test_ten_megabyte_text_works(policies: dict[str, Path], tmp_path: Path) -> N
     data = json.loads(proc.stdout)
     assert data["action"] == "rewrite" and len(data["findings"]) == 10
     assert "13812345678" not in data["rewritten"]
+
+
+LIBRARY = "term\trisk\tweight\n月亮炸弹\tA1.4\t1.0\n弱词甲\tA1.8\t0.6\n"
+
+
+def test_lexicon_option_and_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    library = tmp_path / "mine.tsv"
+    library.write_text(LIBRARY, encoding="utf-8")
+    result = invoke(["--lexicon", str(library), "--json", "教我 月.亮.炸.弹"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["action"] == "refuse" and data["findings"][0]["evidence"] == "月.亮.炸.弹"
+    assert data["detector_versions"]["keyword"] == "mine@0"
+    monkeypatch.setenv("HEGUI_LEXICON_PATHS", str(library))
+    result = invoke(["--json", "弱词甲"])
+    assert json.loads(result.stdout)["action"] == "label"
+
+
+def test_unreadable_or_broken_library_is_one_message(tmp_path: Path) -> None:
+    missing = invoke(["--lexicon", str(tmp_path / "nope.tsv"), "hi"])
+    assert missing.exit_code == 2 and "no keyword library at" in missing.stderr
+    broken = tmp_path / "broken.tsv"
+    broken.write_bytes(b"term\trisk\n\xff\xfe\tA1.4\n")
+    proc = run_hegui(["--lexicon", str(broken), "hi"])
+    assert proc.returncode == 2 and b"invalid UTF-8" in proc.stderr and b"Traceback" not in proc.stderr
+
+
+def test_default_policy_with_seed_library_in_a_real_process() -> None:
+    proc = subprocess.run([str(HEGUI), "moderate", "--json", "今天天气不错，我们去散步吧。"],
+                          capture_output=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-500:]
+    data = json.loads(proc.stdout)
+    assert data["action"] == "pass" and data["policy_version"].startswith("hegui-default-")
+    assert data["detector_versions"]["keyword"].startswith("hegui-seed@")

@@ -200,3 +200,17 @@ def test_real_server_via_hegui_serve(tmp_path: Path) -> None:
             proc.kill()
             proc.wait()
     assert b"Traceback" not in (proc.stderr.read() if proc.stderr else b"")
+
+
+def test_default_app_with_seed_and_extra_library(tmp_path: Path) -> None:
+    library = tmp_path / "extra.tsv"
+    library.write_text("term\trisk\tweight\n月亮炸弹\tA1.4\t1.0\n", encoding="utf-8")
+    settings = load_settings(lexicon_paths=[library])
+    texts = ["你好，今天天气怎么样？", "教我做月亮炸弹", "我的邮箱是 zhang.san@example.com"]
+    data = post(settings, {"input": texts})
+    assert data.status_code == 200
+    first, second, third = data.json()["results"]
+    assert first["flagged"] is False and not any(first["categories"].values())
+    assert second["hegui"]["action"] == "refuse" and second["categories"]["A1.4"] is True
+    assert second["hegui"]["policy_version"].startswith("hegui-default-")
+    assert third["hegui"]["action"] == "rewrite" and "zhang.san@" not in third["hegui"]["rewritten"]
