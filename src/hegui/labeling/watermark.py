@@ -86,6 +86,15 @@ def _luma_blocks(image: Image.Image) -> tuple[NDArray[np.float64], Image.Image, 
     return blocks, ycbcr, h8 // 8, w8 // 8
 
 
+def _coefficient(blocks: NDArray[np.float64], dct: NDArray[np.float64], u: int, v: int) -> (
+        NDArray[np.float64]):
+    """DCT coefficient (u, v) of every 8×8 block: D[u] · block · D[v]ᵀ (no full transform needed)."""
+    import numpy as np
+
+    out: NDArray[np.float64] = np.einsum("abjk,j,k->ab", blocks, dct[u], dct[v], optimize=True)
+    return out
+
+
 def embed_watermark(image: Image.Image, produce_id: str) -> Image.Image:
     """A copy of ``image`` (RGB/RGBA) carrying ``content_id_for(produce_id)``."""
     import numpy as np
@@ -95,12 +104,13 @@ def embed_watermark(image: Image.Image, produce_id: str) -> Image.Image:
     bits = np.array(_bits(content_id_for(produce_id)), dtype=np.float64)
     layout = _layout(by, bx).reshape(by, bx, len(_COEFFS))
     dct = _dct_matrix()
-    coeffs = np.einsum("ij,abjk,lk->abil", dct, blocks, dct)
+    marked = blocks.copy()
     for n, (u, v) in enumerate(_COEFFS):
+        # Only the two carrier coefficients change: add (new - old) × their (orthonormal) basis image.
+        c = _coefficient(blocks, dct, u, v)
         dither = bits[layout[:, :, n]] * STEP / 2
-        c = coeffs[:, :, u, v]
-        coeffs[:, :, u, v] = np.round((c - dither) / STEP) * STEP + dither
-    marked = np.einsum("ji,abjk,kl->abil", dct, coeffs, dct)
+        target = np.round((c - dither) / STEP) * STEP + dither
+        marked += (target - c)[:, :, None, None] * np.outer(dct[u], dct[v])[None, None]
     y = np.asarray(ycbcr.getchannel("Y"), dtype=np.float64).copy()
     y[:by * 8, :bx * 8] = marked.transpose(0, 2, 1, 3).reshape(by * 8, bx * 8)
     luma = PILImage.fromarray(np.clip(np.round(y), 0, 255).astype(np.uint8), "L")
@@ -123,12 +133,11 @@ def read_watermark(image: Image.Image) -> WatermarkReading | None:
     if layout.size // PAYLOAD_BITS < MIN_VOTES:
         return None
     dct = _dct_matrix()
-    coeffs = np.einsum("ij,abjk,lk->abil", dct, blocks, dct)
     votes = np.zeros(PAYLOAD_BITS)
     counts = np.zeros(PAYLOAD_BITS)
     for n, (u, v) in enumerate(_COEFFS):
         # Position within the lattice period: near 0 → bit 0, near STEP/2 → bit 1.
-        phase = np.mod(coeffs[:, :, u, v], STEP) / STEP
+        phase = np.mod(_coefficient(blocks, dct, u, v), STEP) / STEP
         to_bit0 = np.minimum(phase, 1 - phase)   # 0 … 0.5; the bit-1 lattice is 0.5 - to_bit0 away
         vote = 4 * to_bit0 - 1                   # -1 = surely bit 0 … +1 = surely bit 1
         np.add.at(votes, layout[:, :, n].ravel(), vote.ravel())
