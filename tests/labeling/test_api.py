@@ -106,6 +106,13 @@ def test_in_place_and_destination_rules(tmp_path: Path) -> None:
         add_label(src, out_dir=tmp_path / "o", in_place=True, producer="ExampleAI")
     with pytest.raises(InputError, match="overwrite the original"):
         add_label(src, out_dir=tmp_path, producer="ExampleAI")
+    first = add_label(src, out_dir=tmp_path / "o", producer="ExampleAI", explicit=False)
+    kept = first.dst.read_bytes()
+    with pytest.raises(InputError, match="already exists"):
+        add_label(src, out_dir=tmp_path / "o", producer="ExampleAI", explicit=False)
+    assert first.dst.read_bytes() == kept
+    again = add_label(src, out_dir=tmp_path / "o", producer="ExampleAI", explicit=False, overwrite=True)
+    assert inspect(again.dst).label == again.label
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [

@@ -93,6 +93,7 @@ def add(
     files: list[Path] = typer.Argument(..., help="Files to label (format found by content)."),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write labeled copies into this directory."),
     in_place: bool = typer.Option(False, "--in-place", help="Replace the files (atomically)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="With --out: replace existing outputs."),
     producer: str = typer.Option(..., "--producer", help="Your provider code (27 chars) or name."),
     produce_id: str | None = typer.Option(None, "--produce-id",
                                           help="ProduceID (one file only; default: a fresh random id)."),
@@ -132,7 +133,7 @@ def add(
             seen.add(path.name)
         return add_label(path, out_dir=out, in_place=in_place, producer=producer, produce_id=produce_id,
                          explicit=explicit, explicit_options=options, signing_key=key, watermark=watermark,
-                         code_mode=code_mode)
+                         overwrite=overwrite, code_mode=code_mode)
 
     def show(result: Any) -> None:
         extra = f", explicit {result.explicit.kind}" if result.explicit and result.explicit.applied else ""
@@ -191,6 +192,7 @@ def propagate_cmd(
                                        help="The uploader declared the content AI-generated."),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write the labeled copy into this directory."),
     in_place: bool = typer.Option(False, "--in-place", help="Replace the file (atomically)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="With --out: replace an existing output."),
     explicit: bool = typer.Option(True, "--explicit/--no-explicit",
                                   help="Also put the matching visible label into the file."),
     sign: Path | None = typer.Option(None, "--sign", help="Platform's private key: sign into ReservedCode2."),
@@ -208,6 +210,7 @@ def propagate_cmd(
     def work(path: Path) -> Any:
         return propagate(path, platform=platform, propagate_id=propagate_id, user_declared=user_declared,
                          out_dir=out, in_place=in_place, explicit=explicit, signing_key=key,
+                         overwrite=overwrite,
                          code_mode="strict" if strict_code else "allow-name")
 
     def show(result: Any) -> None:

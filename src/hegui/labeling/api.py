@@ -122,13 +122,14 @@ def extension_warnings(path: Path, labeler: Labeler) -> list[str]:
     return []
 
 
-def destination(src: Path, out_dir: Path | str | None, in_place: bool) -> Path:
-    """Where the labeled file goes: ``out_dir/<name>`` or ``src`` itself (only with in_place)."""
+def destination(src: Path, out_dir: Path | str | None, in_place: bool, overwrite: bool = False) -> Path:
+    """Where the labeled file goes: ``out_dir/<name>`` or ``src`` itself (only with in_place). An
+    existing different file in ``out_dir`` is only replaced with ``overwrite`` (no silent data loss)."""
     if in_place == (out_dir is not None):
         raise InputError("give exactly one of an output directory or in-place writing")
-    if in_place:
+    if in_place or out_dir is None:
         return src
-    directory = Path(out_dir)  # type: ignore[arg-type]
+    directory = Path(out_dir)
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as err:
@@ -136,6 +137,8 @@ def destination(src: Path, out_dir: Path | str | None, in_place: bool) -> Path:
     dst = directory / src.name
     if dst.exists() and dst.resolve() == src.resolve():
         raise InputError(f"{dst}: output would overwrite the original; use in-place writing explicitly")
+    if dst.exists() and not overwrite:
+        raise InputError(f"{dst}: already exists; choose another output directory or allow overwriting")
     return dst
 
 
@@ -185,7 +188,7 @@ def _key_id_of(private_key: object | None) -> str | None:
 def add_label(src: Path | str, *, out_dir: Path | str | None = None, in_place: bool = False,
               producer: str, produce_id: str | None = None, label_value: str = "1",
               explicit: bool = True, explicit_options: ExplicitOptions | None = None,
-              signing_key: KeySource | None = None, watermark: bool = False,
+              signing_key: KeySource | None = None, watermark: bool = False, overwrite: bool = False,
               code_mode: ProviderCodeMode | str = ProviderCodeMode.ALLOW_NAME) -> AddResult:
     """Label one file as its producer: explicit label (optional), invisible watermark (optional, PNG/
     JPEG/WebP/TIFF), implicit metadata, signature (optional) — in that order.
@@ -205,7 +208,7 @@ def add_label(src: Path | str, *, out_dir: Path | str | None = None, in_place: b
     if watermark and labeler.name not in WATERMARK_FORMATS:
         raise LabelError(f"{src}: invisible watermarks are available for PNG, JPEG, WebP and TIFF only")
     private_key = as_private_key(signing_key)
-    dst = destination(src, out_dir, in_place)
+    dst = destination(src, out_dir, in_place, overwrite)
     mark_id = None
     with tempfile.TemporaryDirectory(prefix="hegui-label-") as tmp:
         workdir = Path(tmp)

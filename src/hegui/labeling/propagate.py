@@ -58,7 +58,7 @@ def _check_platform(platform: str, propagate_id: str, code_mode: ProviderCodeMod
 def propagate_file(src: Path, *, platform: str, propagate_id: str, user_declared: bool = False,
                    out_dir: Path | str | None = None, in_place: bool = False, explicit: bool = True,
                    explicit_options: ExplicitOptions | None = None,
-                   signing_key: KeySource | None = None,
+                   signing_key: KeySource | None = None, overwrite: bool = False,
                    code_mode: ProviderCodeMode | str = ProviderCodeMode.ALLOW_NAME) -> PropagateResult:
     """Decide, label and report for one uploaded file (see the module docstring)."""
     _check_platform(platform, propagate_id, ProviderCodeMode(code_mode))
@@ -94,7 +94,7 @@ def propagate_file(src: Path, *, platform: str, propagate_id: str, user_declared
              else ContentLabel(Label=value, ContentPropagator=platform, PropagateID=propagate_id))
     wording = PLATFORM_WORDING[value]
     private_key = as_private_key(signing_key)
-    dst = destination(src, out_dir, in_place)
+    dst = destination(src, out_dir, in_place, overwrite)
     producer_signed = label.ReservedCode1.startswith(PREFIX + ".")
     with tempfile.TemporaryDirectory(prefix="hegui-propagate-") as tmp:
         workdir = Path(tmp)
