@@ -113,3 +113,16 @@ def test_real_process_corrupt_file_no_traceback(tmp_path: Path) -> None:
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr and "error:" in proc.stderr
     assert len([line for line in proc.stderr.splitlines() if line.startswith("error:")]) == 1
+
+
+def test_watermark_shown_by_inspect(tmp_path: Path) -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    src = tmp_path / "photo.png"
+    Image.fromarray(rng.integers(40, 210, (200, 260, 3), dtype=np.uint8)).save(src)
+    code, out, _ = _invoke("label", "add", src, "--out", tmp_path / "out", "--producer", "P",
+                           "--produce-id", "w-1", "--watermark", "--no-explicit")
+    assert code == 0 and "watermark" in out
+    code, out, _ = _invoke("label", "inspect", tmp_path / "out" / "photo.png")
+    assert code == 0 and "watermark: content id" in out and "matches the label" in out

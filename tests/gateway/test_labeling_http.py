@@ -63,6 +63,13 @@ def test_add_returns_labeled_attachment(app: FastAPI) -> None:
         assert img.size == (240, 160)
 
 
+def test_upload_name_cannot_escape(app: FastAPI) -> None:
+    resp = _post(app, "/v1/labels", {"file": ("../../etc/evil name.png", _png_bytes(), "image/png")},
+                 {"producer": "P", "explicit": "false"})
+    assert resp.status_code == 200
+    assert resp.headers["content-disposition"] == 'attachment; filename="evil_name.png"'
+
+
 def test_add_json_variant_and_text_explicit(app: FastAPI) -> None:
     resp = _post(app, "/v1/labels", {"file": ("note.md", "# 标题\n正文\n".encode(), "text/markdown")},
                  {"producer": "ExampleAI", "response_format": "json", "language": "en"})

@@ -2,8 +2,9 @@
 
 The label is rendered with Pillow into a transparent PNG (ffmpeg's drawtext depends on how ffmpeg was
 built and on fontconfig for CJK; a Pillow-rendered overlay works with any ffmpeg) and overlaid by
-ffmpeg. The video stream is re-encoded (H.264) — unavoidable when pixels change — and every audio
-stream is copied untouched. The implicit metadata is written afterwards by the MP4 labeler.
+ffmpeg. The (first) video stream is re-encoded (H.264) — unavoidable when pixels change — and every
+audio and subtitle stream is copied untouched; other data streams (e.g. timecode) are not kept.
+The implicit metadata is written afterwards by the MP4 labeler.
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ def label_video_file(src: Path, dst: Path, wording: str = SHORT_WORDING, *,
         filters = (f"[0:v:0][1:v]overlay=0:0:eof_action=repeat:enable='lte(t,{seconds:g})',"
                    "format=yuv420p[v]")
         run_ffmpeg(["-i", str(src), "-i", str(overlay_png), "-filter_complex", filters,
-                    "-map", "[v]", "-map", "0:a?", "-c:a", "copy",
+                    "-map", "[v]", "-map", "0:a?", "-c:a", "copy", "-map", "0:s?", "-c:s", "copy",
                     "-c:v", "libx264", "-crf", "18", "-preset", "veryfast",
                     "-map_metadata", "0", "-f", "mp4", str(dst)],
                    f"drawing the label on {src.name}")
