@@ -195,7 +195,7 @@ def test_ip_addresses() -> None:
     public = DETECTOR.detect("公网 202.96.134.133", CTX)[0]
     assert private.score < public.score
     for text in ("256.1.1.1", "1.2.3.4.5", "v1.2.3.4", "10.0.0.0/8", "掩码255.255.248.0", "12:30:45",
-                 "fe80::/10", "::"):
+                 "fe80::/10", "::", "版本号 2.1.0.3", "Version 1.2.3.4"):
         assert found(text) == [], text
 
 

@@ -87,6 +87,18 @@ def test_overlapping_findings_mask_each_character_once() -> None:
     assert mask(text, [f2, f1], "redact") == "abc <mobile> def"
 
 
+def test_a_clipped_pii_finding_and_a_normalised_keyword_evidence_are_accepted() -> None:
+    # A stream may release only part of a finding; a keyword detector may report the term it
+    # matched ("法轮功") as evidence for a span written with separators.
+    [phone] = DETECTOR.detect("13812345678")
+    clipped = Finding("pii", "A4.6", 0.9, (0, 6), phone.evidence, meta=phone.meta)
+    assert mask("138123", [clipped], "redact") == "<mobile>"
+    assert mask("138123", [clipped]) == "******"
+    term = Finding("keyword", "A1.1", 0.9, (2, 11), "法轮功")
+    assert mask("他说法 . 轮 . 功", [term], "redact") == "他说<keyword>"
+    assert mask("他说法 . 轮 . 功", [term]) == "他说法 . * . 功"
+
+
 def test_findings_without_span_or_type_are_handled() -> None:
     text = "hello world"
     whole = Finding("judge", "A4.6", 0.9, None, "")

@@ -44,6 +44,8 @@ _SPACES = " \u3000"
 # The longest identifier we detect (an e-mail address may have up to 254 characters).
 _LONGEST = 256
 
+_LATIN_LETTER = re.compile("[A-Za-z]")
+
 Candidate = tuple[int, int, float, int, Rule]  # start, end, score, rule order, rule
 
 
@@ -69,8 +71,8 @@ class PIIDetector(Detector):
                               f"known: {', '.join(PII_TYPES)}")
         self.types: frozenset[str] = frozenset(wanted) - frozenset(excluded)
         rules = [(order, rule) for order, rule in enumerate(RULES) if rule.type in self.types]
-        # gate -> rules; span gates: "digits" = 6+ digits (the shortest digit-bearing identifiers,
-        # HKID and passport, have 6), "at" = an "@", "dot" = 4+ digits and a ".", "colon" = a ":".
+        # gate -> rules; span gates: "digits" = 6+ digits (the fewest any digit rule needs: HKID, USCC),
+        # "at" = an "@", "dot" = 4+ digits and a ".", "colon" = a ":".
         self._by_gate: dict[str, list[tuple[int, Rule]]] = {}
         for order, rule in rules:
             self._by_gate.setdefault(rule.gate, []).append((order, rule))
@@ -123,6 +125,7 @@ class PIIDetector(Detector):
                 continue  # shorter than any identifier except a plate, which is matched on the text
             span = folded[start:end]
             digits = sum(map(str.isdigit, span))
+            letter = _LATIN_LETTER.search(span) is not None
             gates = ["digits"] if digits >= 6 else []
             if "@" in span:
                 gates.append("at")
@@ -132,6 +135,8 @@ class PIIDetector(Detector):
                 gates.append("colon")
             for gate in gates:
                 for order, rule in by_gate.get(gate, ()):
+                    if digits < rule.min_digits or (rule.needs_letter and not letter):
+                        continue
                     for m in rule.pattern.finditer(folded, start, end):
                         _keep(candidates, m, folded, order, rule)
         for order, rule in by_gate.get("text", ()):
@@ -148,11 +153,35 @@ def _keep(candidates: list[Candidate], m: re.Match[str], folded: str, order: int
 
 def _longest_non_overlapping(candidates: list[Candidate]) -> list[tuple[int, int, float, Rule]]:
     """Longest first, then highest score, then rule order (cn_id before bank_card before uscc …);
-    a candidate touching characters already taken is dropped."""
-    candidates.sort(key=lambda c: (c[0] - c[1], -c[2], c[3]))
+    a candidate touching characters already taken is dropped.
+
+    Candidates are first split into clusters of transitively overlapping ones: a choice in one
+    cluster cannot affect another, so the greedy choice runs per (tiny) cluster and a text with
+    thousands of identifiers stays linear.
+    """
+    candidates.sort(key=lambda c: c[0])
     chosen: list[tuple[int, int, float, Rule]] = []
-    for start, end, score, _, rule in candidates:
-        if all(end <= s or start >= e for s, e, _, _ in chosen):
-            chosen.append((start, end, score, rule))
-    chosen.sort(key=lambda c: c[0])
+    cluster: list[Candidate] = []
+    cluster_end = -1
+    for cand in candidates:
+        if cand[0] >= cluster_end and cluster:
+            chosen.extend(_greedy(cluster))
+            cluster = []
+        cluster.append(cand)
+        cluster_end = max(cluster_end, cand[1]) if len(cluster) > 1 else cand[1]
+    if cluster:
+        chosen.extend(_greedy(cluster))
     return chosen
+
+
+def _greedy(cluster: list[Candidate]) -> list[tuple[int, int, float, Rule]]:
+    if len(cluster) == 1:
+        start, end, score, _, rule = cluster[0]
+        return [(start, end, score, rule)]
+    cluster.sort(key=lambda c: (c[0] - c[1], -c[2], c[3]))
+    taken: list[tuple[int, int, float, Rule]] = []
+    for start, end, score, _, rule in cluster:
+        if all(end <= s or start >= e for s, e, _, _ in taken):
+            taken.append((start, end, score, rule))
+    taken.sort(key=lambda c: c[0])
+    return taken

@@ -59,7 +59,10 @@ def mask(
         op = operators.get(kind, operators["*"])
         piece = text[start:end]
         if op == "mask":
-            replacement = _mask_piece(kind, piece, mask_char)
+            # Part of an identifier (a stream released only some of it): which characters the
+            # type-aware rule would show is unknown, so hide them all.
+            partial = finding.detector == "pii" and bool(finding.evidence) and piece != finding.evidence
+            replacement = _mask_piece("" if partial else kind, piece, mask_char)
         elif op == "hash":
             digest = hmac.new(key, _canonical(kind, piece).encode("utf-8"), hashlib.sha256).hexdigest()
             replacement = f"<{kind}:{digest[:digest_chars]}>"
@@ -101,7 +104,10 @@ def _non_overlapping(text: str, findings: Iterable[Finding]) -> list[tuple[Findi
         start, end = f.span
         if not 0 <= start < end <= len(text):
             raise InputError(f"finding span {f.span} lies outside the text (length {len(text)})")
-        if f.evidence and text[start:end] != f.evidence:
+        # A PII finding's evidence is its span's text (or contains it, once a stream clipped the span),
+        # so a mismatch means the findings belong to another text: refuse rather than mask the wrong
+        # characters. Other detectors may report a normalised term as evidence, so only spans count.
+        if f.detector == "pii" and f.evidence and text[start:end] not in f.evidence:
             raise InputError(f"finding span {f.span} does not match its evidence {f.evidence!r}; "
                              "were the findings computed on a different text?")
         spanned.append((f, (start, end)))
@@ -123,10 +129,12 @@ def _mask_piece(kind: str, piece: str, mask_char: str) -> str:
         return sep.join(g if i < 2 or not g else mask_char for i, g in enumerate(groups))
     significant = sum(ch.isalnum() for ch in piece)
     if kind == "mobile":
-        head, tail = significant - 8, 4  # country prefix + first three digits: +86 138****5678
+        head, tail = max(0, significant - 8), 4  # country prefix + first three digits: +86 138****5678
     elif kind == "landline":
         digits = "".join(ch for ch in piece if ch.isdigit())
         head, tail = (3 if digits.startswith(("010", "02")) else 4), 4
+    elif not kind:
+        head, tail = 0, 0
     else:
         head, tail = _KEEP.get(kind, (1, 1))
     if head + tail >= significant:

@@ -34,9 +34,11 @@ class Rule:
     pattern: re.Pattern[str]
     check: Check  # (match, folded text) -> score, or None when the candidate is not valid
     # Where the rule runs: "text" = over the whole text; otherwise only inside identifier spans that
-    # pass this pre-check ("digits": 6+ digits, "at": an "@", "dot": digits and a ".", "colon": a ":").
+    # pass this pre-check ("digits": enough digits, "at": an "@", "dot": a ".", "colon": a ":").
     gate: str
     explanation: str
+    min_digits: int = 0  # span rules are skipped for spans with fewer digits than the identifier has
+    needs_letter: bool = False  # … or without any Latin letter when the identifier starts with one
 
 
 def _digits(s: str) -> str:
@@ -141,17 +143,20 @@ def _not_a_network(m: re.Match[str], text: str) -> bool:
     return not (text[m.end():m.end() + 1] == "/" and text[m.end() + 1:m.end() + 2].isdigit())
 
 
+_VERSION_CUE = _cue(re.compile(r"版本|version|ver\.|build|固件|firmware", re.IGNORECASE))
+
+
 def _check_ipv4(m: re.Match[str], text: str) -> float | None:
-    if not (_not_a_network(m, text) and v.is_valid_ipv4(m.group())) or v.is_ipv4_netmask(m.group()):
-        return None
+    if _VERSION_CUE(text, m.start()):
+        return None  # "版本 2.1.0.3" is a version number that happens to look like an address
+    kind = v.ip_kind(m.group()) if _not_a_network(m, text) else None
     # A public address can identify a subscriber; a private or reserved one identifies a device at most.
-    return PLAUSIBLE if v.is_global_ip(m.group()) else WEAK
+    return None if kind is None else PLAUSIBLE if kind == "global" else WEAK
 
 
 def _check_ipv6(m: re.Match[str], text: str) -> float | None:
-    if not (_not_a_network(m, text) and v.is_valid_ipv6(m.group())):
-        return None
-    return PLAUSIBLE if v.is_global_ip(m.group()) else WEAK
+    kind = v.ip_kind(m.group()) if _not_a_network(m, text) else None
+    return None if kind is None else PLAUSIBLE if kind == "global" else WEAK
 
 
 _L = "A-HJ-NP-Z"  # plate and passport letters: no I or O
@@ -159,49 +164,53 @@ _USCC_CHAR = "0-9A-HJ-NPQRTUWXY"
 
 RULES: tuple[Rule, ...] = (
     Rule("cn_id", re.compile(_NB + r"[1-8][0-9]{5}( ?)[0-9]{8}\1[0-9]{3}[0-9Xx]" + _NA), _check_cn_id18,
-         "digits", "18-digit resident ID number: region, birth date and check digit valid"),
+         "digits", "18-digit resident ID number: region, birth date and check digit valid", 17),
     Rule("cn_id", re.compile(_NB + r"[1-8][0-9]{14}" + _NA), _check_cn_id15,
-         "digits", "15-digit legacy resident ID number: region and birth date valid"),
+         "digits", "15-digit legacy resident ID number: region and birth date valid", 15),
     Rule("bank_card", re.compile(_NB + r"[0-9]{16,19}" + _NA), _check_bank_card,
-         "digits", "bank card number: issuer prefix and Luhn check digit valid"),
+         "digits", "bank card number: issuer prefix and Luhn check digit valid", 16),
     Rule("bank_card",
          re.compile(_NB + r"(?<![0-9][ -])[0-9]{4}([ -])[0-9]{4}\1[0-9]{4}\1[0-9]{4}(?:\1[0-9]{1,3})?"
                     + _NA + r"(?![ -][0-9])"),
-         _check_bank_card, "digits", "bank card number in groups of four: issuer prefix and Luhn valid"),
+         _check_bank_card, "digits", "bank card number in groups of four: issuer prefix and Luhn valid", 16),
     Rule("mobile",
          re.compile(r"(?<![0-9A-Za-z+])(?:(?:\+86|0086|86|\(\+?86\))[ -]?)?"
                     r"1[3-9][0-9]([ -]?)[0-9]{4}\1[0-9]{4}" + _NA),
-         _check_mobile, "digits", "mainland mobile number (1[3-9]x, 11 digits)"),
+         _check_mobile, "digits", "mainland mobile number (1[3-9]x, 11 digits)", 11),
     Rule("landline",
          re.compile(_NB + r"(?:\((?P<a1>010|02[0-9]|0[3-9][0-9]{2})\)|（(?P<a2>010|02[0-9]|0[3-9][0-9]{2})）"
                     r"|(?P<a3>010|02[0-9]|0[3-9][0-9]{2})(?P<sep>[ -]?)) ?"
                     r"(?P<local>[2-9][0-9]{2,3}[ -]?[0-9]{4})" + _NA),
-         _check_landline, "digits", "landline number: area code and local number length valid"),
+         _check_landline, "digits", "landline number: area code and local number length valid", 10),
     Rule("email",
          re.compile(r"(?<![A-Za-z0-9._%+-])(?P<local>[A-Za-z0-9][A-Za-z0-9._%+-]{0,63})@"
                     r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![A-Za-z0-9-])"),
          _check_email, "at", "e-mail address"),
     Rule("uscc", re.compile(_NB + f"[{_USCC_CHAR}]{{2}}[0-9]{{6}}[{_USCC_CHAR}]{{10}}" + _NA), _check_uscc,
-         "digits", "unified social credit code: check character valid"),
+         "digits", "unified social credit code: check character valid", 6),
     Rule("passport", re.compile(_NB + f"(?:[EG][0-9]{{8}}|E[{_L}][0-9]{{7}})" + _NA),
-         _weak_with(_PASSPORT_CUE), "digits", "PRC passport number format (E/G + 8 digits, E + letter + 7)"),
+         _weak_with(_PASSPORT_CUE), "digits", "PRC passport number format (E/G + 8 digits, E + letter + 7)",
+         7, needs_letter=True),
     Rule("hk_macao_permit", re.compile(_NB + r"[CW][0-9]{8}" + _NA), _weak_with(_HKMO_CUE),
-         "digits", "Exit-Entry Permit for Travelling to and from Hong Kong and Macao (C/W + 8 digits)"),
+         "digits", "Exit-Entry Permit for Travelling to and from Hong Kong and Macao (C/W + 8 digits)",
+         8, needs_letter=True),
     Rule("taiwan_permit", re.compile(_NB + r"L[0-9]{8}" + _NA), _weak_with(_TW_CUE),
-         "digits", "mainland residents' permit for travelling to Taiwan (L + 8 digits)"),
+         "digits", "mainland residents' permit for travelling to Taiwan (L + 8 digits)",
+         8, needs_letter=True),
     Rule("taiwan_permit", re.compile(_NB + r"[0-9]{8}(?:[0-9]{2})?" + _NA),
          _weak_with(_TW_RESIDENT_CUE, required=True),
-         "digits", "Taiwan residents' mainland travel permit number after a 台胞证 cue"),
+         "digits", "Taiwan residents' mainland travel permit number after a 台胞证 cue", 8),
     Rule("hk_id",
          re.compile(_NB + r"(?P<letters>[A-Z]{1,2})(?P<digits>[0-9]{6})(?:\((?P<c1>[0-9A])\)|(?P<c2>[0-9A])"
                     + _NA + ")"),
-         _check_hk_id, "digits", "Hong Kong identity card number: check character valid"),
+         _check_hk_id, "digits", "Hong Kong identity card number: check character valid",
+         6, needs_letter=True),
     Rule("plate",
          re.compile(f"[{PLATE_PROVINCES}][{_L}][·•・ -]?(?P<body>[{_L}0-9]{{5,6}}|[{_L}0-9]{{4}}[挂学警港澳])"
                     + _NA),
          _check_plate, "text", "vehicle licence plate (province, issuing letter, 5 or 6 characters)"),
     Rule("ipv4", re.compile(r"(?<![0-9A-Za-z.])(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?![0-9A-Za-z]|\.[0-9])"),
-         _check_ipv4, "dot", "IPv4 address"),
+         _check_ipv4, "dot", "IPv4 address", 4),
     Rule("ipv6",
          re.compile(r"(?<![0-9A-Za-z:.])(?=[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:)[0-9A-Fa-f:]{3,39}"
                     r"(?![0-9A-Za-z:.])"),

@@ -7,6 +7,7 @@ Pure functions on plain strings (separators already removed), so tests and other
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import ipaddress
 
 # GB/T 2260 province-level codes: the first two digits of a resident ID. 71 = Taiwan, 81/82 = Hong
@@ -96,28 +97,19 @@ def is_valid_hk_id(letters: str, digits: str, check: str) -> bool:
     return check.upper() == ("A" if expected == 10 else str(expected))
 
 
-def is_valid_ipv4(text: str) -> bool:
+@functools.lru_cache(maxsize=4096)  # logs repeat the same few addresses; parsing is the slow part
+def ip_kind(text: str) -> str | None:
+    """``"global"`` or ``"local"`` (private, loopback, reserved …) for a host address; None when
+    ``text`` is not an address, or is one that is punctuation or a mask more often than a host:
+    ``::``, ``0.0.0.0``, netmasks like ``255.255.248.0``."""
     try:
-        ipaddress.IPv4Address(text)  # rejects octets > 255 and leading zeros
+        addr = ipaddress.ip_address(text)  # IPv4 rejects octets > 255 and leading zeros
     except ValueError:
-        return False
-    return True
-
-
-def is_valid_ipv6(text: str) -> bool:
-    try:
-        addr = ipaddress.IPv6Address(text)
-    except ValueError:
-        return False
-    return not addr.is_unspecified  # a bare "::" is punctuation far more often than an address
-
-
-def is_ipv4_netmask(text: str) -> bool:
-    """255.255.248.0 and friends: contiguous one bits then zeros (also 0.0.0.0 and 255.255.255.255)."""
-    value = int(ipaddress.IPv4Address(text))
-    inverted = ~value & 0xFFFFFFFF
-    return inverted & (inverted + 1) == 0
-
-
-def is_global_ip(text: str) -> bool:
-    return ipaddress.ip_address(text).is_global
+        return None
+    if addr.is_unspecified:
+        return None
+    if addr.version == 4:
+        inverted = ~int(addr) & 0xFFFFFFFF
+        if inverted & (inverted + 1) == 0:  # contiguous one bits, then zeros
+            return None
+    return "global" if addr.is_global else "local"
