@@ -202,6 +202,15 @@ def test_bad_input_files(tmp_path: Path) -> None:
         add_label(png, out_dir=blocker / "sub", producer="ExampleAI")
 
 
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs /proc (Linux)")
+def test_unwritable_output_location_even_for_root(tmp_path: Path) -> None:
+    png = make_png(tmp_path / "a.png")
+    before = png.read_bytes()
+    with pytest.raises(InputError, match="cannot write in /proc/self"):
+        add_label(png, out_dir="/proc/self", producer="ExampleAI")
+    assert png.read_bytes() == before
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root ignores directory permissions")
 def test_read_only_output_dir(tmp_path: Path) -> None:
     png = make_png(tmp_path / "a.png")
