@@ -97,3 +97,19 @@ def test_settings_limits_and_bad_libraries(tmp_path: Path) -> None:
                       encoding="utf-8")
     with pytest.raises(PolicyError, match=r"line 2: detectors.keyword.options: .*colour"):
         build_moderator(load_settings(use_seed_lexicon=False, policy_path=policy))
+
+
+def test_default_policy_rarely_stops_benign_text(seeded: Moderator, shared_data: Path) -> None:
+    """Must-not-refuse material: the default policy + seed library stop ≤ 1 % of it."""
+    import csv
+    import json
+
+    with (shared_data / "chinese-safetyqa" / "chinese_safetyqa.jsonl").open(encoding="utf-8") as fh:
+        questions = [json.loads(line)["question"] for line in fh if line.strip()]
+    with (shared_data / "cold" / "dev.csv").open(encoding="utf-8-sig", newline="") as fh:
+        benign = [row["TEXT"] for row in csv.DictReader(fh) if row["label"] == "0"]
+    for name, texts in (("Chinese SafetyQA", questions), ("COLD non-offensive dev", benign)):
+        assert len(texts) > 1000
+        stopped = [t for t, v in zip(texts, seeded.check_batch(texts), strict=True)
+                   if v.action in (Action.REFUSE, Action.BLOCK)]
+        assert len(stopped) <= 0.01 * len(texts), (name, stopped[:10])
