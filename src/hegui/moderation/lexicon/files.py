@@ -11,7 +11,7 @@ import datetime as dt
 import math
 import os
 import re
-import tempfile
+import secrets
 import tomllib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -355,13 +355,14 @@ def _term_line(term: Term, default: frozenset[Transform]) -> str:
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    # open(..., "x") rather than mkstemp: the file gets the usual permissions (umask), not 0600.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+        with open(tmp, "x", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 
