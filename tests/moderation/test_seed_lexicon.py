@@ -101,6 +101,26 @@ def test_seed_terms_fire_in_a_plain_sentence(seed: Lexicon, detector: Any) -> No
     assert not missed, f"terms not found in a plain sentence: {missed[:20]}"
 
 
+# Dictionary words that are themselves seed terms (vulgar or derogatory words the dictionary lists).
+DICTIONARY_WORDS_IN_SEED = {"一夜情", "毛片", "老处女", "骚货", "臭老九", "乡巴佬", "老而不死是为贼"}
+
+
+def test_no_term_fires_inside_ordinary_dictionary_phrases(detector: Any) -> None:
+    """The ~47k phrases of pypinyin's dictionary are ordinary vocabulary: no seed term may fire in them
+    (directly or through a homophone), except the few listed words that are themselves seed terms."""
+    from pypinyin.phrases_dict import phrases_dict
+
+    phrases = sorted(phrases_dict)
+    assert len(phrases) > 10_000
+    fired: dict[str, str] = {}
+    for first in range(0, len(phrases), 500):
+        # "0" keeps phrases apart: separators are ignored by the matcher, digits are not.
+        for f in detector.detect("0".join(phrases[first:first + 500])):
+            fired.setdefault(str(f.meta.get("term")), f.evidence)
+    unexpected = {t: ev for t, ev in fired.items() if t not in DICTIONARY_WORDS_IN_SEED}
+    assert not unexpected, f"seed terms firing inside dictionary phrases: {unexpected}"
+
+
 def test_context_rule_silences_a_crime_name_in_legal_text(detector: Any) -> None:
     legal = "根据刑法，煽动颠覆国家政权罪的最高刑罚是多少年？"
     call = "兄弟们，我们一起颠覆国家政权！"
