@@ -167,3 +167,16 @@ def test_stream_limit_and_bad_chunks() -> None:
         EXACT.stream().feed(None)  # type: ignore[arg-type]
     with pytest.raises(InputError):
         EXACT.stream(direction="both")
+
+
+def test_a_masked_identifier_is_never_released_in_halves() -> None:
+    # "5678欢迎" completes inside the holdback while the phone number is already settled, so the
+    # release point would fall inside the number: half-masked halves would reveal its digits.
+    terms = {"5678欢迎": ("A1.8", 0.3), "z" * 20: ("A1.8", 0.3)}
+    policy = parse_policy(POLICY, detector_names=["terms", "pii"])
+    moderator = Moderator([TermDetector(terms), PIIDetector()], policy)
+    text = "电话13812345678" + "，欢迎来电咨询我们的服务" * 4
+    stream = moderator.stream()
+    emitted = "".join(stream.feed(ch) for ch in text) + stream.finish()
+    assert emitted == moderator.check(text, "output").rewritten
+    assert "1234" not in emitted and "138****5678" in emitted

@@ -232,6 +232,14 @@ class ModerationStream:
             self.stopped = True
             self._verdict = self._make_verdict()
             return self._verdict.message or ""
+        # Never cut through a span that is to be masked: masking half an identifier can reveal
+        # the digits the other half's mask would hide.
+        crossing = [f.span[0] for f in decision.rewrite_findings
+                    if f.span is not None and f.span[0] < release_to < f.span[1]]
+        while crossing:
+            release_to = min(crossing)
+            crossing = [f.span[0] for f in decision.rewrite_findings
+                        if f.span is not None and f.span[0] < release_to < f.span[1]]
         if release_to <= start:
             return ""
         segment = text[start:release_to]
