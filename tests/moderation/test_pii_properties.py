@@ -18,7 +18,8 @@ _rng = random.Random(11)
 PIECES = [fake.cn_id(_rng), fake.bank_card(_rng), fake.mobile(_rng), "138 1234 5678", "+86 13812345678",
           "010-62345678", "z.s@example.com", "京A12345", "粤B·D12345", "8.8.8.8", "2001:db8::1",
           fake.uscc(_rng), fake.hk_id(_rng), "护照E12345678", "１３８１２３４５６７８",
-          "你好", "，", "。", " ", "-", "1", "23", "X", "@", ".", ":", "（", "）", "身份证", "台胞证"]
+          "你好", "，", "。", " ", "-", "1", "23", "X", "@", ".", ":", "（", "）", "身份证", "台胞证",
+          "护照", "版本", "12345678", "1.2.3.4", "E12345678", "110105491231002"]
 
 texts = st.lists(st.sampled_from(PIECES), max_size=12).map("".join)
 
@@ -61,9 +62,25 @@ def test_holdback_never_releases_an_unfinished_identifier(text: str) -> None:
         assert all(not (span[0] < released < span[1]) for span, _ in final if span is not None)
 
 
+@given(texts)
+@settings(max_examples=200, deadline=None)
+def test_a_window_starting_holdback_characters_back_sees_what_the_whole_text_shows(text: str) -> None:
+    # How a stream checks new text: from the release point, plus holdback(released) of left context.
+    final = {(f.span, f.meta["type"], f.score) for f in DETECTOR.detect(text)}
+    for start in range(len(text) + 1):
+        window_start = start - DETECTOR.holdback(text[:start])
+        seen = {((f.span[0] + window_start, f.span[1] + window_start), f.meta["type"], f.score)
+                for f in DETECTOR.detect(text[window_start:]) if f.span is not None}
+        expected = {x for x in final if x[0] is not None and x[0][0] >= start}
+        assert {x for x in seen if x[0][0] >= start} == expected
+
+
 def test_holdback_examples() -> None:
     assert DETECTOR.holdback("你好。") == 0
-    assert DETECTOR.holdback("电话 138 ") == 4  # "138 " may continue as "1234 5678"
+    assert DETECTOR.holdback("号码 138 ") == 4  # "138 " may continue as "1234 5678"
     assert DETECTOR.holdback("车牌京") == 1  # a plate's province character
     assert DETECTOR.holdback("车牌京A12") == 4
     assert DETECTOR.holdback("x" * 1000) == 256  # nothing we detect is longer than an e-mail
+    assert DETECTOR.holdback("我的护照号码是") == 5  # the cue word: a passport number may follow
+    assert DETECTOR.holdback("护照" + "。" * 20) == 0
+    assert DETECTOR.holdback("这是护") == 1  # may become 护照

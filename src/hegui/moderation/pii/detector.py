@@ -13,7 +13,16 @@ from typing import ClassVar
 
 from hegui.core.errors import ConfigError
 from hegui.core.types import DetectionContext, Detector, Finding
-from hegui.moderation.pii.rules import PII_TYPES, PLATE_PROVINCES, RULES, Rule
+from hegui.moderation.pii.rules import (
+    ANY_CUE,
+    CUE_PREFIXES,
+    CUE_WINDOW,
+    LONGEST_CUE,
+    PII_TYPES,
+    PLATE_PROVINCES,
+    RULES,
+    Rule,
+)
 
 PII_RISK = "A4.6"  # 侵害他人个人信息权益
 
@@ -92,9 +101,11 @@ class PIIDetector(Detector):
         ]
 
     def holdback(self, text: str) -> int:
-        """Characters at the end of a stream that could still become (part of) an identifier: the
-        trailing span, a trailing group separator ("138 " + "1234 5678" to come) and a plate's
-        province character. Everything before them can be released: its findings are final."""
+        """Characters at the end of a stream that could still become (part of) an identifier, or
+        change how one that follows is judged: the trailing span, a trailing group separator
+        ("138 " + "1234 5678" to come), a plate's province character, and a cue word (护照, 台胞证,
+        版本 …) in the last ``CUE_WINDOW`` characters. Everything before them can be released: its
+        findings are final. Also the left context a window needs to see what the whole text shows."""
         n = len(text)
         limit = max(0, n - _LONGEST)
         i = n
@@ -110,6 +121,12 @@ class PIIDetector(Detector):
             i -= 1
         if i > 0 and text[i - 1] in PLATE_PROVINCES:
             i -= 1
+        cue = ANY_CUE.search(text, max(0, n - CUE_WINDOW))
+        if cue:
+            i = min(i, cue.start())
+        for k in range(min(LONGEST_CUE - 1, n), 0, -1):
+            if text[n - k:].casefold() in CUE_PREFIXES:
+                return n - min(i, n - k)
         return n - i
 
     def _find(self, text: str) -> list[tuple[int, int, float, Rule]]:

@@ -45,19 +45,27 @@ def _digits(s: str) -> str:
     return "".join(c for c in s if c.isdigit())
 
 
-def _cue(cues: re.Pattern[str]) -> Callable[[str, int], bool]:
+CUE_WINDOW = 16  # a cue word counts when it ends within this many characters before the identifier
+CUE_WORDS: set[str] = set()  # every cue word of every rule, case-folded
+
+
+def _cue(words: str) -> Callable[[str, int], bool]:
+    """A check for any of the "|"-separated literal ``words`` (case-insensitive) shortly before."""
+    cues = re.compile("|".join(map(re.escape, words.split("|"))), re.IGNORECASE)
+    CUE_WORDS.update(w.casefold() for w in words.split("|"))
+
     def has_cue(text: str, start: int) -> bool:
-        return cues.search(text, max(0, start - 16), start) is not None
+        return cues.search(text, max(0, start - CUE_WINDOW), start) is not None
 
     return has_cue
 
 
-_ID_CUE = _cue(re.compile(r"身份证|证件|公民身份|ID", re.IGNORECASE))
-_PHONE_CUE = _cue(re.compile(r"电话|座机|固话|致电|拨打|热线|手机|tel|phone|fax|传真", re.IGNORECASE))
-_PASSPORT_CUE = _cue(re.compile(r"护照|passport", re.IGNORECASE))
-_HKMO_CUE = _cue(re.compile(r"通行证|港澳|permit", re.IGNORECASE))
-_TW_CUE = _cue(re.compile(r"台胞证|台湾通行证|台湾居民来往大陆通行证|往来台湾通行证|赴台"))
-_TW_RESIDENT_CUE = _cue(re.compile(r"台胞证|台湾居民来往大陆通行证"))
+_ID_CUE = _cue("身份证|证件|公民身份|ID")
+_PHONE_CUE = _cue("电话|座机|固话|致电|拨打|热线|手机|tel|phone|fax|传真")
+_PASSPORT_CUE = _cue("护照|passport")
+_HKMO_CUE = _cue("通行证|港澳|permit")
+_TW_CUE = _cue("台胞证|台湾通行证|台湾居民来往大陆通行证|往来台湾通行证|赴台")
+_TW_RESIDENT_CUE = _cue("台胞证|台湾居民来往大陆通行证")
 
 
 def _check_cn_id18(m: re.Match[str], text: str) -> float | None:
@@ -143,7 +151,7 @@ def _not_a_network(m: re.Match[str], text: str) -> bool:
     return not (text[m.end():m.end() + 1] == "/" and text[m.end() + 1:m.end() + 2].isdigit())
 
 
-_VERSION_CUE = _cue(re.compile(r"版本|version|ver\.|build|固件|firmware", re.IGNORECASE))
+_VERSION_CUE = _cue("版本|version|ver.|build|固件|firmware")
 
 
 def _check_ipv4(m: re.Match[str], text: str) -> float | None:
@@ -218,3 +226,9 @@ RULES: tuple[Rule, ...] = (
 )
 
 PII_TYPES: tuple[str, ...] = tuple(dict.fromkeys(rule.type for rule in RULES))
+
+# Any cue word of any rule: a stream must not release one while an identifier may still follow it,
+# nor the start of one ("护" of 护照) that the next chunk may complete.
+ANY_CUE = re.compile("|".join(map(re.escape, sorted(CUE_WORDS))), re.IGNORECASE)
+CUE_PREFIXES = frozenset(w[:k] for w in CUE_WORDS for k in range(1, len(w)))
+LONGEST_CUE = max(map(len, CUE_WORDS))
