@@ -149,3 +149,10 @@ def test_any_valid_label_round_trips(label: ContentLabel) -> None:
     """500 generated labels (every allowed character, incl. < > & ' ) survive build and merge."""
     assert read_xmp_carriers(build_xmp_packet(label))[0].label == label
     assert [c.label for c in read_xmp_carriers(merge_into_xmp(FOREIGN, label))] == [label]
+
+
+def test_fast_inner_json_matches_the_label_model() -> None:
+    from hegui.labeling.xmp import inner_json
+
+    assert inner_json(LABEL) == LABEL.inner_json()
+    assert '{"AIGC":' + inner_json(LABEL) + "}" == LABEL.to_json()

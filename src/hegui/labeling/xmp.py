@@ -13,12 +13,13 @@ defusedxml, which is not a dependency.
 
 from __future__ import annotations
 
+import json
 import xml.parsers.expat
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape, quoteattr
 
 from hegui.core.errors import InputError, LabelError
-from hegui.core.label import ContentLabel
+from hegui.core.label import KEYS, ContentLabel
 from hegui.labeling.base import Carrier
 
 TC260_NS = "http://www.tc260.org.cn/ns/AIGC/1.0/"
@@ -194,9 +195,14 @@ def read_xmp_label(packet: bytes) -> Carrier | None:
     return carriers[0] if carriers else None
 
 
+def inner_json(label: ContentLabel) -> str:
+    """``label.inner_json()`` without ``dataclasses.asdict``'s deep copy (this runs once per file)."""
+    return json.dumps({key: getattr(label, key) for key in KEYS}, ensure_ascii=True, separators=(",", ":"))
+
+
 def _property_xml(label: ContentLabel, indent: str) -> str:
     # Element content, not an attribute: the JSON's quotes then need no escaping and stay readable.
-    return f"{indent}<{TC260_PREFIX}:{PROPERTY}>{escape(label.inner_json())}</{TC260_PREFIX}:{PROPERTY}>"
+    return f"{indent}<{TC260_PREFIX}:{PROPERTY}>{escape(inner_json(label))}</{TC260_PREFIX}:{PROPERTY}>"
 
 
 def _wrap(body: str, padding: int) -> bytes:
@@ -302,7 +308,7 @@ def merge_into_xmp(existing_packet: bytes | None, label: ContentLabel, padding: 
             drop_from = at - 1 if isinstance(before, str) and not before.strip() else at
             del rdf.children[drop_from:at + 1]
     ours = _Element(RDF_NS, "Description", [(RDF_NS, "about", about)], [
-        "\n   ", _Element(TC260_NS, PROPERTY, [], [label.inner_json()]), "\n  ",
+        "\n   ", _Element(TC260_NS, PROPERTY, [], [inner_json(label)]), "\n  ",
     ])
     # Keep the layout readable: indent like the neighbouring descriptions.
     if rdf.children and isinstance(rdf.children[-1], str):

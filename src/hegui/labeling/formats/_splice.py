@@ -7,7 +7,9 @@ it for ``content_digest`` (the same walk with the label carriers left out).
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,8 +17,11 @@ from typing import BinaryIO
 
 from hegui.core.errors import InputError, LabelError
 from hegui.core.label import ContentLabel
-from hegui.labeling.base import Carrier, copy_stream
+from hegui.labeling.base import Carrier
 from hegui.labeling.xmp import XmpParseError, merge_into_xmp
+
+_KERNEL_COPY = hasattr(os, "copy_file_range")
+_HEAD_CACHE = 16384
 
 # A plan item: (start, end) copies source bytes [start, end); bytes are inserted as they are.
 Part = tuple[int, int] | bytes
@@ -32,6 +37,9 @@ class Source:
         self.fmt = fmt
         fh.seek(0, 2)
         self.size = fh.tell()
+        # Metadata sits near the start: one read serves most small reads without a syscall each.
+        fh.seek(0)
+        self._head = fh.read(_HEAD_CACHE)
 
     def fail(self, message: str) -> InputError:
         return InputError(f"{self.path}: not a valid {self.fmt} file: {message}")
@@ -39,6 +47,8 @@ class Source:
     def read(self, offset: int, n: int, what: str = "data") -> bytes:
         if offset < 0 or n < 0 or offset + n > self.size:
             raise self.fail(f"truncated ({what} at byte {offset} needs {n} bytes, file has {self.size})")
+        if offset + n <= len(self._head):
+            return self._head[offset:offset + n]
         self.fh.seek(offset)
         data = self.fh.read(n)
         if len(data) != n:
@@ -93,15 +103,46 @@ def coalesce(parts: Sequence[Part]) -> list[Part]:
     return out
 
 
+def _copy_range(src: Source, out: BinaryIO, start: int, end: int) -> None:
+    """Copy source bytes [start, end) to ``out`` — in the kernel (copy_file_range) where it can, so
+    media bytes never pass through Python; otherwise through a bounded buffer."""
+    if _KERNEL_COPY:
+        try:
+            done = start
+            while done < end:
+                n = os.copy_file_range(src.fh.fileno(), out.fileno(), end - done, done)
+                if n == 0:
+                    raise src.fail("truncated")
+                done += n
+            return
+        except OSError as err:
+            if err.errno not in (errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP) or done != start:
+                raise
+    src.fh.seek(start)
+    remaining = end - start
+    while remaining:
+        block = src.fh.read(min(remaining, 1 << 20))
+        if not block:
+            raise src.fail("truncated")
+        _write_all(out, block)
+        remaining -= len(block)
+
+
+def _write_all(out: BinaryIO, data: bytes) -> None:
+    view = memoryview(data)
+    while view:  # a raw (unbuffered) file may write less than asked
+        view = view[out.write(view):]
+
+
 def write_parts(src: Source, dst: Path, parts: Sequence[Part]) -> None:
     try:
-        with dst.open("wb") as out:
+        # Unbuffered: inserted bytes and kernel-copied ranges go to the file in order.
+        with dst.open("wb", buffering=0) as out:
             for part in coalesce(parts):
                 if isinstance(part, tuple):
-                    src.fh.seek(part[0])
-                    copy_stream(src.fh, out, part[1] - part[0])
+                    _copy_range(src, out, part[0], part[1])
                 else:
-                    out.write(part)
+                    _write_all(out, part)
     except OSError as err:
         raise InputError(f"{dst}: cannot write ({err.strerror or err})") from None
 

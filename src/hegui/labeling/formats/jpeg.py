@@ -80,9 +80,20 @@ def _scan(src: Source) -> list[Segment]:
         segments.append(Segment(start, marker, end))
         pos = end
         if marker == SOS:
-            if src.find(b"\xff\xd9", end) < 0:
-                raise src.fail("truncated (no end-of-image marker after the image data)")
+            _check_eoi(src, end)
             return segments
+
+
+def _check_eoi(src: Source, image_data: int) -> None:
+    """A truncated JPEG has no EOI marker after its image data. Look at the tail first (EOI is
+    normally there, maybe followed by a trailer) and scan everything only when it is not."""
+    if src.size - image_data >= 2 and src.read(src.size - 2, 2, "image data") == b"\xff\xd9":
+        return  # the usual case, one small read
+    tail_at = max(image_data, src.size - 65536)
+    if b"\xff\xd9" in src.read(tail_at, src.size - tail_at, "image data"):
+        return
+    if tail_at == image_data or src.find(b"\xff\xd9", image_data) < 0:
+        raise src.fail("truncated (no end-of-image marker after the image data)")
 
 
 def _starts_with(src: Source, seg: Segment, ident: bytes) -> bool:

@@ -22,7 +22,7 @@ from hegui.labeling.formats._splice import (
     open_source,
     write_parts,
 )
-from hegui.labeling.xmp import read_xmp_carriers
+from hegui.labeling.xmp import inner_json, read_xmp_carriers
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 XMP_KEYWORD = b"XML:com.adobe.xmp"
@@ -134,8 +134,9 @@ class PngLabeler(Labeler):
             if not any(c.type == b"IDAT" for c in chunks):
                 raise source.fail("no IDAT (image data) chunk")
             xmp = merged_xmp(src, existing_xmp, label)
+            full_json = b'{"AIGC":' + inner_json(label).encode("ascii") + b"}"
             ours = (_chunk(b"iTXt", XMP_KEYWORD + b"\0\0\0\0\0" + xmp)
-                    + _chunk(b"tEXt", AIGC_KEYWORD + b"\0" + label.to_json().encode("ascii")))
+                    + _chunk(b"tEXt", AIGC_KEYWORD + b"\0" + full_json))
             parts: list[Part] = [(0, 8)]
             for chunk in chunks:
                 if chunk.type == b"IDAT" and ours:
