@@ -95,6 +95,7 @@ def test_full_width_digits_are_found_with_original_spans() -> None:
 
 @pytest.mark.parametrize("written", [
     "010-62345678", "(021)87654321", "（0755）8888 8888", "0755-2345678", "020 3456 7890",
+    "+86 10 6234 5678", "0086-755-2345678", "+86-21-87654321",
 ])
 def test_landlines(written: str) -> None:
     assert found(f"办公室{written}。") == [("landline", written)]

@@ -25,6 +25,8 @@ def masked(text: str, operator: str = "mask", **kw: object) -> str:
     ("邮箱zhangsan@example.com", "邮箱z***@example.com"),
     ("座机010-62345678", "座机010-****5678"),
     ("座机0755-2345678", "座机0755-***5678"),
+    ("座机+86 10 6234 5678", "座机+86 10 **** 5678"),
+    ("座机0086-755-2345678", "座机0086-755-***5678"),
     ("车牌粤B·D12345", "车牌粤B·*****5"),
     ("IP 8.8.4.4 与 2001:db8:85a3::8a2e:370:7334", "IP 8.8.*.* 与 2001:db8:*::*:*:*"),
     ("香港身份证A123456(3)", "香港身份证A******(3)"),
@@ -54,6 +56,7 @@ def test_hash_is_stable_salted_and_ignores_formatting() -> None:
     assert a == b and a != c
     assert a.startswith("电话<mobile:") and len(a) == len("电话<mobile:>") + 8
     assert masked("13812345679", "hash", salt="s1") != a[2:]
+    assert masked("+86 10 6234 5678", "hash", salt="s1") == masked("010-62345678", "hash", salt="s1")
     upper = masked("11010519491231002X", "hash", salt=b"k")
     assert upper == masked("11010519491231002x", "hash", salt=b"k")
 

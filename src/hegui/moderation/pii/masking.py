@@ -131,8 +131,7 @@ def _mask_piece(kind: str, piece: str, mask_char: str) -> str:
     if kind == "mobile":
         head, tail = max(0, significant - 8), 4  # country prefix + first three digits: +86 138****5678
     elif kind == "landline":
-        digits = "".join(ch for ch in piece if ch.isdigit())
-        head, tail = (3 if digits.startswith(("010", "02")) else 4), 4
+        head, tail = _landline_head(piece), 4
     elif not kind:
         head, tail = 0, 0
     else:
@@ -150,6 +149,16 @@ def _mask_piece(kind: str, piece: str, mask_char: str) -> str:
     return "".join(out)
 
 
+def _landline_head(piece: str) -> int:
+    """Digits up to the end of the area code (country prefix included): 010-, 0755-, +86 10 …"""
+    digits = "".join(ch for ch in piece if ch.isdigit())
+    prefix = 4 if digits.startswith("0086") else 2 if piece.lstrip("( ").startswith("+86") else 0
+    national = digits[prefix:]
+    if national.startswith("0"):
+        return prefix + (3 if national[1:2] in ("1", "2") else 4)
+    return prefix + (2 if national[:1] in ("1", "2") else 3)
+
+
 def _canonical(kind: str, piece: str) -> str:
     """The identifier without its formatting, so 138-1234-5678 and +86 13812345678 hash alike."""
     if kind == "email":
@@ -160,4 +169,9 @@ def _canonical(kind: str, piece: str) -> str:
         except ValueError:
             return piece
     significant = "".join(ch for ch in piece if ch.isalnum()).upper()
-    return significant[-11:] if kind == "mobile" else significant
+    if kind == "mobile":
+        return significant[-11:]
+    if kind == "landline" and (not significant.startswith("0") or significant.startswith("0086")):
+        # +86 10 6234 5678 and 0086 10 … are 010-62345678 dialled from abroad
+        return "0" + significant.removeprefix("0086").removeprefix("86").removeprefix("0")
+    return significant

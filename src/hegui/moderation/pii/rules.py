@@ -84,14 +84,14 @@ def _check_mobile(m: re.Match[str], text: str) -> float | None:
 
 
 def _check_landline(m: re.Match[str], text: str) -> float | None:
-    area = m.group("a1") or m.group("a2") or m.group("a3")
+    area = m.group("a1") or m.group("a2") or m.group("a3") or "0" + m.group("a4")
     # Three-digit area codes (010, 02x) go with 8-digit local numbers; four-digit ones with 7 or 8.
     if len(area) == 3 and len(_digits(m.group("local"))) != 8:
         return None
     if _PHONE_CUE(text, m.start()):
         return STRUCTURED
     # An unseparated 0-led 11/12-digit run could as well be an order or account number.
-    separated = m.group("a3") is None or bool(m.group("sep"))
+    separated = m.group("a3") is None or bool(m.group("sep"))  # (010), （010）, +86 10 … all count
     return PLAUSIBLE if separated else WEAK
 
 
@@ -186,8 +186,11 @@ RULES: tuple[Rule, ...] = (
                     r"1[3-9][0-9]([ -]?)[0-9]{4}\1[0-9]{4}" + _NA),
          _check_mobile, "digits", "mainland mobile number (1[3-9]x, 11 digits)", 11),
     Rule("landline",
-         re.compile(_NB + r"(?:\((?P<a1>010|02[0-9]|0[3-9][0-9]{2})\)|（(?P<a2>010|02[0-9]|0[3-9][0-9]{2})）"
-                    r"|(?P<a3>010|02[0-9]|0[3-9][0-9]{2})(?P<sep>[ -]?)) ?"
+         re.compile(r"(?<![0-9A-Za-z+])(?:\((?P<a1>010|02[0-9]|0[3-9][0-9]{2})\)"
+                    r"|（(?P<a2>010|02[0-9]|0[3-9][0-9]{2})）"
+                    r"|(?P<a3>010|02[0-9]|0[3-9][0-9]{2})(?P<sep>[ -]?)"
+                    # international form drops the trunk 0: +86 10 6234 5678, 0086-755-2345678
+                    r"|(?:\+86|0086)[ -]?(?:\(0\))?(?P<a4>10|2[0-9]|[3-9][0-9]{2})[ -]?) ?"
                     r"(?P<local>[2-9][0-9]{2,3}[ -]?[0-9]{4})" + _NA),
          _check_landline, "digits", "landline number: area code and local number length valid", 10),
     Rule("email",
