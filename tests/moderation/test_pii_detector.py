@@ -217,3 +217,14 @@ def test_several_identifiers_in_one_text_are_ordered_and_disjoint() -> None:
     text = f"张三，身份证{number}，手机138-1234-5678，卡号{card}，住在京A12345的车里，邮箱z@x.cn。"
     assert found(text) == [("cn_id", number), ("mobile", "138-1234-5678"), ("bank_card", card),
                            ("plate", "京A12345"), ("email", "z@x.cn")]
+
+
+def test_validators_are_usable_on_single_values() -> None:
+    from hegui.moderation.pii import is_valid_bank_card, is_valid_cn_id
+
+    rng = random.Random(8)
+    number = fake.cn_id(rng, born=dt.date(2020, 5, 17))
+    assert is_valid_cn_id(number) and not is_valid_cn_id(number, today=dt.date(2020, 5, 16))
+    assert is_valid_cn_id("110105491231002") and not is_valid_cn_id("11010519491231002")
+    card = fake.bank_card(rng, "62", 19)
+    assert is_valid_bank_card(card) and not is_valid_bank_card(card[:-1])
