@@ -4,7 +4,8 @@ and the Detector interface that keyword, PII, classifier and remote-judge detect
 from __future__ import annotations
 
 import enum
-import unicodedata
+import functools
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -124,13 +125,25 @@ def significant_tail(text: str, count: int) -> int:
     Why: a term written with separators ("法 . 轮 . 功") spans any number of original characters,
     so a streaming holdback must count characters the matcher sees, not raw characters.
     """
-    seen = 0
-    for back, char in enumerate(reversed(text), start=1):
-        if unicodedata.category(char)[0] not in _IGNORABLE_CATEGORY_INITIALS:
-            seen += 1
-            if seen >= count:
-                return back
-    return len(text)
+    if count <= 0:
+        return 0
+    pattern = _tail_pattern(count)
+    # Match on the reversed tail, in C; widen the tail only when separators fill it.
+    width = 4 * count + 16
+    while True:
+        found = pattern.match(text[-width:][::-1])
+        if found:
+            return found.end()
+        if width >= len(text):
+            return len(text)
+        width *= 4
+
+
+@functools.lru_cache(maxsize=128)
+def _tail_pattern(count: int) -> re.Pattern[str]:
+    # [^\W_] is exactly the Unicode categories L* and N* (checked over every code point), i.e. the
+    # characters that are not ignorable (_IGNORABLE_CATEGORY_INITIALS).
+    return re.compile(rf"(?:[\W_]*[^\W_]){{{count}}}")
 
 
 @dataclass(frozen=True, slots=True)

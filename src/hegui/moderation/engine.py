@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 
 DEFAULT_MAX_TEXT_CHARS = 20_000_000
 _STOPPING = (Action.REFUSE, Action.BLOCK)
+# A check costs about the same for 1 or 30 new characters (it re-reads the held-back tail), so
+# streams gather this many before checking again: tokens arrive a few characters at a time.
+DEFAULT_CHECK_EVERY = 24
 # How much already-released text a holdback computation may look at; bounds the cost per chunk.
 _MARGIN_SCAN_CHARS = 65_536
 
@@ -128,9 +131,12 @@ class Moderator:
 
     # ------------------------------------------------------------------ streams
 
-    def stream(self, direction: Direction | str = Direction.OUTPUT, *,
-               language: str | None = None) -> ModerationStream:
-        return ModerationStream(self, parse_direction(direction), language=language)
+    def stream(self, direction: Direction | str = Direction.OUTPUT, *, language: str | None = None,
+               check_every: int = DEFAULT_CHECK_EVERY) -> ModerationStream:
+        """A stream for generated text; see ModerationStream. ``check_every``: new characters to
+        gather before checking again (fewer checks, a little more latency)."""
+        return ModerationStream(self, parse_direction(direction), language=language,
+                                check_every=check_every)
 
     def holdback(self, text: str) -> int:
         """Trailing characters of ``text`` that some detector still needs to see continued."""
@@ -154,8 +160,11 @@ class ModerationStream:
     several weak hits add up just as in ``Moderator.check``.
     """
 
-    def __init__(self, moderator: Moderator, direction: Direction, *, language: str | None = None) -> None:
+    def __init__(self, moderator: Moderator, direction: Direction, *, language: str | None = None,
+                 check_every: int = DEFAULT_CHECK_EVERY) -> None:
         self.moderator = moderator
+        self.check_every = max(1, check_every)
+        self._checked_to = 0  # length of the text at the last check
         self.direction = direction
         self.language = language
         self.ctx = DetectionContext(direction=direction, language=language)
@@ -196,6 +205,8 @@ class ModerationStream:
             raise PayloadTooLargeError(f"stream is over the limit of {limit:,} characters "
                                        "(setting max_text_chars)")
         self._text += chunk
+        if len(self._text) - self._checked_to < self.check_every:
+            return ""
         return self._advance(final=False)
 
     def finish(self) -> str:
@@ -209,7 +220,7 @@ class ModerationStream:
 
     def _advance(self, *, final: bool) -> str:
         text, start = self._text, self._released
-        end = len(text)
+        end = self._checked_to = len(text)
         frontier = end if final else end - self.moderator.holdback(text[start:])
         # Re-read some released text for left context (word boundaries, context rules); findings that
         # start there were settled before, or are artefacts of cutting the window, so they are ignored.
