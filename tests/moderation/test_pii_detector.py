@@ -145,12 +145,19 @@ def test_unified_social_credit_codes_checksum() -> None:
         assert found(f"信用代码{wrong}。") == []
 
 
+def test_social_credit_code_with_a_wrong_organisation_code_scores_low() -> None:
+    rng = random.Random(9)
+    good = DETECTOR.detect(f"代码{fake.uscc(rng)}", CTX)
+    bad = DETECTOR.detect(f"代码{fake.uscc(rng, org_check=False)}", CTX)
+    assert [f.meta["type"] for f in good + bad] == ["uscc", "uscc"]
+    assert good[0].score >= 0.9 > 0.7 > bad[0].score
+
+
 def test_resident_id_beats_a_social_credit_code_with_the_same_digits() -> None:
     rng = random.Random(5)
-    # Find an ID whose 18 digits also pass the social-credit checksum, then check which type wins.
-    from hegui.core.ids import is_valid_uscc  # the production validator is fine for choosing inputs
-
-    number = next(n for n in (fake.cn_id(rng) for _ in range(10_000)) if is_valid_uscc(n))
+    # Find an ID that the social-credit rule alone accepts too, then check which type wins.
+    uscc_only = PIIDetector(types=["uscc"])
+    number = next(n for n in (fake.cn_id(rng) for _ in range(100_000)) if uscc_only.detect(n))
     assert found(number) == [("cn_id", number)]
 
 

@@ -46,9 +46,20 @@ def bank_card(rng: random.Random, prefix: str = "62", length: int = 16) -> str:
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
 
-def uscc(rng: random.Random) -> str:
+def org_code_check(body8: str) -> str:
+    """GB 11714: weights 3 7 9 10 5 8 4 2, letters worth 10…35, check 11 - sum mod 11 (10 → X)."""
+    total = sum(int(c, 36) * w for c, w in zip(body8, (3, 7, 9, 10, 5, 8, 4, 2), strict=True))
+    check = 11 - total % 11
+    return "X" if check == 10 else "0" if check == 11 else str(check)
+
+
+def uscc(rng: random.Random, org_check: bool = True) -> str:
     head = rng.choice("159") + rng.choice("123") + f"{rng.choice(PROVINCES)}{rng.randrange(10000):04d}"
-    first17 = head + "".join(rng.choice(USCC_ALPHABET) for _ in range(9))
+    body = "".join(rng.choice("0123456789ABCDEFGHJKLMNPQRTUWXY") for _ in range(8))
+    check = org_code_check(body)
+    if not org_check:
+        check = "0" if check != "0" else "1"
+    first17 = head + body + check
     total = sum(USCC_ALPHABET.index(c) * pow(3, i, 31) for i, c in enumerate(first17))
     return first17 + USCC_ALPHABET[(31 - total % 31) % 31]
 
@@ -87,6 +98,11 @@ def test_weight_tables_are_the_published_ones() -> None:
     assert [pow(2, 17 - i, 11) for i in range(17)] == [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
     assert [pow(3, i, 31) for i in range(17)] == [
         1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
+
+
+def test_org_code_check_agrees_with_published_codes() -> None:
+    # Organisation codes inside two companies' published codes (9144030071526726XG, 91330100716105852F).
+    assert org_code_check("71526726") == "X" and org_code_check("71610585") == "2"
 
 
 def test_hk_id_generator_agrees_with_a_published_example() -> None:

@@ -56,6 +56,18 @@ def is_valid_cn_id(number: str, today: _dt.date | None = None) -> bool:
     return False
 
 
+_ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def is_valid_org_code(code: str) -> bool:
+    """GB 11714 organisation code (8 characters + check character), the middle of a USCC."""
+    if len(code) != 9 or not code[:8].isalnum() or not code.isascii():
+        return False
+    total = sum(int(c, 36) * w for c, w in zip(code[:8].upper(), _ORG_WEIGHTS, strict=True))
+    check = 11 - total % 11
+    return code[8].upper() == {10: "X", 11: "0"}.get(check, str(check))
+
+
 def luhn_ok(digits: str) -> bool:
     """Luhn (mod 10) check over a string of ASCII digits, check digit last."""
     total = 0
