@@ -230,12 +230,13 @@ class ModerationStream:
         unsettled_starts = []
         for f in self.moderator.detect(window, self.ctx):
             if f.span is not None:
-                f = dataclasses.replace(f, span=(f.span[0] + window_start, f.span[1] + window_start))
-                if f.span is not None and f.span[0] < start:
+                s, e = f.span[0] + window_start, f.span[1] + window_start
+                if s < start:
                     continue
-                if f.span is not None and f.span[1] > frontier:
-                    unsettled_starts.append(f.span[0])
+                if e > frontier:  # its right context is not complete yet: decide later
+                    unsettled_starts.append(s)
                     continue
+                f = dataclasses.replace(f, span=(s, e))
             self._settled.setdefault((f.detector, f.risk, f.span, f.evidence), f)
         release_to = min([frontier, *unsettled_starts])
         decision = self.moderator.policy.decide(self._settled.values(), self.direction)
