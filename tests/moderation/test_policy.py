@@ -200,3 +200,22 @@ def test_unreadable_policy_files(tmp_path: Path) -> None:
     bad.write_bytes('version = "é"\n'.encode("latin-1"))
     with pytest.raises(PolicyError, match="not valid UTF-8"):
         load_policy(bad)
+
+
+def test_rule_may_name_several_risks_and_a_detector() -> None:
+    policy = parse_policy(policy_text("""
+[[rules]]
+risk = ["A2.5", "A2.6"]
+min_score = 0.4
+action = "refuse"
+note = "this service is for job seekers: no gender or age discrimination"
+[[rules]]
+risk = "*"
+detector = "pii"
+action = "rewrite"
+"""), detector_names=NAMES)
+    assert policy.action_for(Direction.INPUT, "A2.6", 0.5, "terms") is Action.REFUSE
+    assert policy.action_for(Direction.INPUT, "A2.4", 0.5, "terms") is Action.PASS
+    assert policy.action_for(Direction.OUTPUT, "A4.6", 0.1, "pii") is Action.REWRITE
+    assert policy.action_for(Direction.OUTPUT, "A4.6", 0.9, "terms") is Action.PASS
+    assert "rules[0].risk" in error_of(policy_text('\n[[rules]]\nrisk = ["A2.5", 7]\naction = "label"\n'))
