@@ -219,3 +219,4 @@ action = "rewrite"
     assert policy.action_for(Direction.OUTPUT, "A4.6", 0.1, "pii") is Action.REWRITE
     assert policy.action_for(Direction.OUTPUT, "A4.6", 0.9, "terms") is Action.PASS
     assert "rules[0].risk" in error_of(policy_text('\n[[rules]]\nrisk = ["A2.5", 7]\naction = "label"\n'))
+    assert "empty list" in error_of(policy_text('\n[[rules]]\nrisk = []\naction = "label"\n'))

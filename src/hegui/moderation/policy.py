@@ -293,6 +293,8 @@ class _Validator:
             if required not in raw:
                 raise self.fail(path, f"rule is missing {required!r}")
         selectors = raw["risk"] if isinstance(raw["risk"], list) else [raw["risk"]]
+        if not selectors:
+            raise self.fail((*path, "risk"), "empty list: name at least one risk id, category or '*'")
         risks = []
         for sel in selectors:
             sel = self.string(sel, (*path, "risk"))
