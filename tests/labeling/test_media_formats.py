@@ -43,6 +43,9 @@ KINDS: dict[str, tuple[str, list[str], str]] = {
     "mp4-moov-last": ("a.mp4", [*_VIDEO, "-metadata", "title=T"], "mp4"),
     "mp4-mdta": ("b.mp4", [*_VIDEO, "-metadata", "title=T", "-movflags", "use_metadata_tags"], "mp4"),
     "mp4-faststart": ("c.mp4", [*_VIDEO, "-metadata", "title=T", "-movflags", "+faststart"], "mp4"),
+    # Fragments with absolute base-data offsets (ffmpeg's default) and an mfra index at the end.
+    "mp4-fragmented": ("f.mp4", [*_VIDEO, "-g", "5", "-movflags", "frag_keyframe+empty_moov",
+                                 "-write_tmcd", "0"], "mp4"),
     "mov": ("d.mov", [*_VIDEO, "-metadata", "title=T", "-f", "mov"], "mp4"),
     "m4a": ("e.m4a", [*_SINE, "-c:a", "aac", "-metadata", "title=T"], "mp4"),
 }
@@ -257,3 +260,25 @@ def test_write_into_missing_directory_is_clear(media_dir: Path, tmp_path: Path) 
     with pytest.raises(InputError, match="cannot write"), \
             atomic_output(tmp_path / "no-such-dir" / "out.wav") as tmp:
         labeler_for(src).embed(src, tmp, LABEL)
+
+
+@pytest.mark.parametrize("media", ["mp4-fragmented"], indirect=True)
+def test_mp4_fragment_index_points_at_moofs(media: Path) -> None:
+    """After moov grows, every mfra/tfra moof offset still points at a 'moof' box."""
+    labeled = _embed(media, LABEL.with_propagator("p", "y" * 300))
+    data = labeled.read_bytes()
+    with labeled.open("rb") as fh:
+        top = bmff.scan_file(fh)
+    moofs = {b.offset for b in top if b.box_type == b"moof"}
+    mfra = next(b for b in top if b.box_type == b"mfra")
+    offsets = []
+    for _, box in bmff.walk(data, mfra.start, mfra.end):
+        if box.box_type == b"tfra":
+            version, sizes = data[box.start], int.from_bytes(data[box.start + 8:box.start + 12], "big")
+            width = 8 if version == 1 else 4
+            tail = sum(((sizes >> s) & 3) + 1 for s in (4, 2, 0))
+            count = int.from_bytes(data[box.start + 12:box.start + 16], "big")
+            for n in range(count):
+                pos = box.start + 16 + n * (2 * width + tail) + width
+                offsets.append(int.from_bytes(data[pos:pos + width], "big"))
+    assert offsets and set(offsets) <= moofs

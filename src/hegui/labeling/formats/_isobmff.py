@@ -14,7 +14,7 @@ from hegui.core.errors import InputError
 
 # Boxes whose payload is a list of child boxes (those we descend into).
 CONTAINERS = frozenset({b"moov", b"trak", b"mdia", b"minf", b"stbl", b"edts", b"dinf", b"udta",
-                        b"ilst", b"mvex"})
+                        b"ilst", b"mvex", b"moof", b"traf", b"mfra"})
 MAX_DEPTH = 12  # real files nest ~8 deep; the bound keeps hostile input from recursing forever
 
 

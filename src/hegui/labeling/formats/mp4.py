@@ -196,19 +196,32 @@ def _shift_chunk_offsets(moov: bytearray, threshold: int, delta: int) -> None:
                 struct.pack_into(fmt, moov, pos, offset + delta)
 
 
-def _absolute_fragment_offsets(fh: BinaryIO, boxes: list[bmff.Box]) -> bool:
-    """True when a fragmented file stores absolute file offsets (mfra, tfhd base-data-offset) that
-    would go stale if the data after ``moov`` moved."""
-    if any(b.box_type == b"mfra" for b in boxes):
-        return True
-    for moof in (b for b in boxes if b.box_type == b"moof"):
-        fh.seek(moof.offset)
-        data = read_exact(fh, min(moof.size, _MAX_MOOV), "MP4 'moof' box")
-        for traf in bmff.find(data, bmff.children(data, moof.header, len(data)), b"traf"):
-            for tfhd in bmff.find(data, bmff.children(data, traf.start, traf.end), b"tfhd"):
-                if data[tfhd.start + 3] & 0x01:
-                    return True
-    return False
+def _shift_fragment_offsets(box: bytearray, threshold: int, delta: int) -> None:
+    """Shift the absolute file offsets of a fragmented file's top-level ``moof`` (tfhd
+    base-data-offset) or ``mfra`` (tfra moof offsets) box in place; relative offsets need nothing."""
+    for _, sub in bmff.walk(bytes(box), 8 if box[:4] != b"\x00\x00\x00\x01" else 16, len(box)):
+        if sub.box_type == b"tfhd" and sub.size >= sub.header + 16 and box[sub.start + 3] & 0x01:
+            _add(box, sub.start + 8, 8, threshold, delta)  # after version/flags and track_ID
+        elif sub.box_type == b"tfra" and sub.size >= sub.header + 16:
+            version = box[sub.start]
+            sizes = int.from_bytes(box[sub.start + 8:sub.start + 12], "big")
+            tail = sum(((sizes >> shift) & 0x3) + 1 for shift in (4, 2, 0))  # traf/trun/sample numbers
+            width = 8 if version == 1 else 4
+            count = int.from_bytes(box[sub.start + 12:sub.start + 16], "big")
+            pos = sub.start + 16
+            for _ in range(count):
+                if pos + 2 * width + tail > sub.end:
+                    raise InputError("MP4: 'tfra' box is shorter than its entry count")
+                _add(box, pos + width, width, threshold, delta)  # moof_offset follows the time
+                pos += 2 * width + tail
+
+
+def _add(buf: bytearray, pos: int, width: int, threshold: int, delta: int) -> None:
+    value = int.from_bytes(buf[pos:pos + width], "big")
+    if value >= threshold:
+        if value + delta >= 1 << (8 * width):
+            raise LabelError("MP4: growing 'moov' would overflow a fragment offset")
+        buf[pos:pos + width] = (value + delta).to_bytes(width, "big")
 
 
 @register_labeler
@@ -233,6 +246,7 @@ class Mp4Labeler(Labeler):
             delta = len(new_moov) - moov.size
             later = [b for b in boxes if b.offset > moov.offset]
             replaced_free: bmff.Box | None = None
+            shift = 0  # how far the boxes after moov move
             filler = b""
             if delta and later:
                 nxt = later[0]
@@ -241,15 +255,18 @@ class Mp4Labeler(Labeler):
                 elif delta < 0 and -delta >= 8:
                     filler = bmff.make_box(b"free", b"\x00" * (-delta - 8))
                 else:
-                    if _absolute_fragment_offsets(fin, boxes):
-                        raise LabelError(f"{src}: fragmented MP4 with absolute offsets and no free space "
-                                         "after 'moov' cannot be labeled without moving its fragments")
+                    shift = delta
                     _shift_chunk_offsets(new_moov, moov.end, delta)
             with dst.open("wb") as fout:
                 for box in boxes:
                     if box is moov:
                         fout.write(new_moov)
                         fout.write(filler)
+                    elif shift and box.box_type in (b"moof", b"mfra") and box.size <= _MAX_MOOV:
+                        fin.seek(box.offset)
+                        fragment = bytearray(read_exact(fin, box.size, "MP4 fragment box"))
+                        _shift_fragment_offsets(fragment, moov.end, shift)
+                        fout.write(fragment)
                     elif box is not replaced_free:
                         fin.seek(box.offset)
                         copy_stream(fin, fout, box.size)
