@@ -267,3 +267,11 @@ def test_corrupt_documents_give_one_clear_error(tmp_path: Path, name: str, data:
     with pytest.raises(HeguiError):
         labeler.embed(src, tmp_path / "out", LABEL)
     assert src.read_bytes() == data
+
+
+@pytest.mark.parametrize("text", [b"Feelfree to read: this is prose, not a QuickTime 'free' box.\n",
+                                  b"ID3 tags are not here either\n", b"%PDF is mentioned later? no.\n"])
+def test_text_lookalikes_stay_text(tmp_path: Path, text: bytes) -> None:
+    src = tmp_path / "notes.txt"
+    src.write_bytes(text)
+    assert labeler_for(src).name == "text"

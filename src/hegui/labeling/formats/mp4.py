@@ -236,8 +236,15 @@ class Mp4Labeler(Labeler):
             return False
         if head[4:8] == b"ftyp":
             return head[8:12] not in _IMAGE_BRANDS
-        # Old QuickTime files may start straight with moov/mdat/wide; sizes 2..7 are impossible.
-        return head[4:8] in _QT_FIRST_BOXES and int.from_bytes(head[:4], "big") not in range(2, 8)
+        # Old QuickTime files may start straight with moov/mdat/wide. The size must fit the file,
+        # which keeps text that happens to contain e.g. "free" at offset 4 from matching.
+        size = int.from_bytes(head[:4], "big")
+        if head[4:8] not in _QT_FIRST_BOXES or size in range(2, 8):
+            return False
+        try:
+            return size <= path.stat().st_size
+        except OSError:
+            return False
 
     def embed(self, src: Path, dst: Path, label: ContentLabel) -> None:
         with src.open("rb") as fin:
