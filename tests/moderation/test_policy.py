@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hegui.core.errors import PolicyError
 from hegui.core.types import Action, Direction, Finding
@@ -220,3 +223,25 @@ action = "rewrite"
     assert policy.action_for(Direction.OUTPUT, "A4.6", 0.9, "terms") is Action.PASS
     assert "rules[0].risk" in error_of(policy_text('\n[[rules]]\nrisk = ["A2.5", 7]\naction = "label"\n'))
     assert "empty list" in error_of(policy_text('\n[[rules]]\nrisk = []\naction = "label"\n'))
+
+
+_scalars = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.floats(-1, 2, allow_nan=False),
+                     st.sampled_from(["A1", "A1.4", "*", "label", "refuse", "input", "both", "pii", "zh", "",
+                                      "{risk}", "{x}", "mask", "hash"]))
+_keys = st.sampled_from(["version", "rules", "risk", "action", "min_score", "direction", "detector",
+                         "detectors", "pii", "terms", "enabled", "options", "templates", "refuse", "block",
+                         "zh", "en", "rewrite", "operator", "language", "combine", "bogus"])
+_values = st.recursive(_scalars, lambda inner: st.lists(inner, max_size=3)
+                       | st.dictionaries(_keys, inner, max_size=4), max_leaves=12)
+
+
+@settings(max_examples=100, deadline=None)
+@given(doc=st.dictionaries(_keys, _values, max_size=6))
+def test_any_document_is_a_policy_or_one_policy_error(doc: dict[str, Any]) -> None:
+    import yaml
+
+    text = yaml.safe_dump(doc, allow_unicode=True)
+    try:
+        parse_policy(text, fmt="yaml", source="fuzz.yaml", detector_names=NAMES)
+    except PolicyError as err:
+        assert str(err).startswith("fuzz.yaml: ")
