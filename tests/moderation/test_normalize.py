@@ -60,7 +60,7 @@ def test_sounds_and_initials() -> None:
     # Homophones share the scan channel's class; different syllables do not.
     assert channel_form("发") == channel_form("法") != channel_form("轮")
     assert channel_form("1") == channel_form("一") == channel_form("医")
-    assert pinyin_sounds(scan_channel("法lun功").codes).data == b"falungong"
+    assert pinyin_sounds(scan_channel("法lun功").sound.codes).data == b"falungong"
 
 
 def test_split_variants() -> None:
@@ -76,13 +76,14 @@ def test_offsets_point_into_the_original() -> None:
     assert ch.origin.tolist() == [0, 1, 2, 4, 6, 7, 7, 8, 8]
     ref, origin = reference_normalize(text)
     assert origin == ch.origin.tolist()
-    assert ch.utf8.decode() == channel_form(ref)
+    assert ch.sound.utf8.decode() == channel_form(ref)
+    assert ch.plain.utf8.decode() == ref
 
 
 def test_lone_surrogates_and_empty_text_do_not_fail() -> None:
-    assert scan_channel("").utf8 == b""
+    assert scan_channel("").sound.utf8 == b""
     ch = scan_channel("a\ud800b")
-    assert ch.utf8 == b"ab"
+    assert ch.plain.utf8 == b"ab"
     assert ch.origin.tolist() == [0, 2]
 
 
@@ -98,7 +99,8 @@ _ALPHABET = st.sampled_from(
 def test_fast_path_equals_reference(text: str) -> None:
     ch = scan_channel(text)
     ref, origin = reference_normalize(text)
-    assert ch.utf8.decode("utf-8") == channel_form(ref)
+    assert ch.sound.utf8.decode("utf-8") == channel_form(ref)
+    assert ch.plain.utf8.decode("utf-8") == ref
     assert ch.origin.tolist() == origin
     assert all(0 <= i < len(text) for i in origin)
     # Normalization is context-free: any split normalizes to the same concatenation.
@@ -109,7 +111,7 @@ def test_fast_path_equals_reference(text: str) -> None:
 @settings(max_examples=100, deadline=None)
 @given(st.text(alphabet=_ALPHABET, max_size=40))
 def test_pinyin_sounds_spell_each_character(text: str) -> None:
-    codes = scan_channel(text).codes
+    codes = scan_channel(text).sound.codes
     spelled = pinyin_sounds(codes)
     assert len(spelled.owner) == len(spelled.data)
     assert spelled.unit_start.sum() == len(codes)

@@ -10,7 +10,6 @@ text (``normalize.verify``), then word boundaries, allow phrases and context rul
 
 from __future__ import annotations
 
-import itertools
 import logging
 import unicodedata
 from collections import defaultdict
@@ -22,7 +21,7 @@ import numpy as np
 from hegui.core.types import DetectionContext, Detector, Finding, significant_tail
 from hegui.moderation.lexicon.model import ContextRule, Lexicon, MatchMode, Term, Transform
 from hegui.moderation.matcher import Matcher, build_matcher
-from hegui.moderation.normalize import fast
+from hegui.moderation.normalize import batch, fast
 from hegui.moderation.normalize.chars import normalize_char, normalize_term
 from hegui.moderation.normalize.tables import CLASS_BASE
 from hegui.moderation.normalize.verify import MIN_INITIALS_CHARS, TermForms, accept
@@ -35,6 +34,11 @@ Entry = tuple[int, str]
 # Spelled with Latin letters at an edge, a hit must not continue a Latin word ("flg" in "aflgb").
 _LATIN_EDGE_VIAS = frozenset({"initials", "pinyin"})
 _VIA_RANK = {"exact": 0, "normalized": 1, "split": 2, "homophone": 3, "pinyin": 4, "initials": 5}
+_SOUND_TRANSFORMS = frozenset({Transform.HOMOPHONES, Transform.PINYIN})
+_EXTRA_FORMS = frozenset({Transform.INITIALS, Transform.SPLIT})
+# The transformations the scan channel applies (pinyin spelling, initials and split forms are
+# separate patterns): a term with all of them on accepts exactly what the channel matches.
+_TRUSTED_WITH = frozenset(Transform) - {Transform.PINYIN, Transform.INITIALS, Transform.SPLIT}
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,12 +57,12 @@ class _Patterns:
         self.entries: list[list[Entry]] = []
 
     def add(self, pattern: bytes, entry: Entry) -> None:
-        if not pattern:
-            return
-        idx = self.index.setdefault(pattern, len(self.entries))
-        if idx == len(self.entries):
-            self.entries.append([])
-        self.entries[idx].append(entry)
+        idx = self.index.get(pattern)
+        if idx is not None:
+            self.entries[idx].append(entry)
+        elif pattern:
+            self.index[pattern] = len(self.entries)
+            self.entries.append([entry])
 
     def longest(self) -> int:
         return max((len(p) for p in self.index), default=0)
@@ -84,53 +88,77 @@ class KeywordDetector(Detector):
             for rule in lex.context:
                 self._context[rule.term].append(rule)
         self._forms: dict[int, TermForms] = {}
-        self._main, self._pinyin, self._raw = _Patterns(), _Patterns(), _Patterns()
+        self._transforms = [t.transforms for t in self.terms]
+        # Hits of these terms in the scan channel need no verification: the channel IS their form.
+        self._trusted = [False] * len(self.terms)
+        self._plain_forms = [""] * len(self.terms)
+        self._max_units = 0
+        # One pattern set per lane: terms with homophones on are looked for in the sound lane, the
+        # others (and allow phrases) in the plain lane; pinyin spellings; EXACT terms in the raw text.
+        self._sound, self._plain = _Patterns(), _Patterns()
+        self._pinyin, self._raw = _Patterns(), _Patterns()
         self._compile()
-        self._main_matcher = self._main.build(backend)
+        self._sound_matcher = self._sound.build(backend)
+        self._plain_matcher = self._plain.build(backend)
         self._pinyin_matcher = self._pinyin.build(backend)
         self._raw_matcher = self._raw.build(backend)
-        self._max_units = max((len(normalize_term(t.text)) for t in self.terms
-                               if Transform.PINYIN in t.transforms), default=0)
         window = max((r.window for rules in self._context.values() for r in rules), default=0)
         longest_allow = max((len(p) for p in self._allow_norm), default=0)
         # Significant characters a hit may span (channel chars, pinyin letters, exact chars) plus the
         # right context its checks read (word boundary, context window, an allow phrase around it).
-        self._holdback = (max(self._main.longest(), self._pinyin.longest(), self._raw.longest())
+        longest = (p.longest() for p in (self._sound, self._plain, self._pinyin, self._raw))
+        self._holdback = (max(longest)
                           + max(window, longest_allow, 1))
 
     # ------------------------------------------------------------------ compile
 
     def _compile(self) -> None:
         normal = [i for i, t in enumerate(self.terms) if t.mode is not MatchMode.EXACT]
-        channel_forms = _channel_forms([self.terms[i].text for i in normal])
-        for i, form in zip(normal, channel_forms, strict=True):
+        plain_forms, sound_forms = batch.channel_forms([self.terms[i].text for i in normal])
+        spelled = batch.spellings(sound_forms)
+        sound_lane, plain_lane, pinyin = self._sound.add, self._plain.add, self._pinyin.add
+        trusted, all_transforms = self._trusted, self._transforms
+        first_class = chr(CLASS_BASE)
+        for i, plain, sound, spelling in zip(normal, plain_forms, sound_forms, spelled, strict=True):
             term = self.terms[i]
-            if not form:
+            if not plain:
                 log.warning("term %r of %s normalizes to nothing; skipped", term.text, self._library[i])
                 continue
-            self._main.add(form.encode("utf-8"), (i, "main"))
-            allnorm = normalize_term(term.text) if _needs_extras(term) else ""
-            if Transform.PINYIN in term.transforms and any(ord(c) >= CLASS_BASE for c in form):
-                self._pinyin.add(_spelling(form).encode("ascii"), (i, "pinyin"))
-            if Transform.INITIALS in term.transforms and len(allnorm) >= MIN_INITIALS_CHARS:
+            if len(plain) < 2:  # a single character's homophones are half the language
+                all_transforms[i] = term.transforms - _SOUND_TRANSFORMS
+            transforms = all_transforms[i]
+            homophones = Transform.HOMOPHONES in transforms
+            trusted[i] = transforms >= _TRUSTED_WITH
+            self._plain_forms[i] = plain
+            if homophones:
+                sound_lane(sound.encode("utf-8"), (i, "main"))
+            else:
+                plain_lane(plain.encode("utf-8"), (i, "main"))
+            if Transform.PINYIN in transforms and max(sound) >= first_class:
+                pinyin(spelling.encode("ascii"), (i, "pinyin"))
+                self._max_units = max(self._max_units, len(plain))
+            if not transforms & _EXTRA_FORMS:
+                continue
+            lane = self._sound if homophones else self._plain
+            if Transform.INITIALS in transforms and len(plain) >= MIN_INITIALS_CHARS:
                 letters = self._forms_of(i).initials
                 if letters:
-                    self._main.add(letters.encode("ascii"), (i, "initials"))
-            if Transform.SPLIT in term.transforms:
+                    lane.add(letters.encode("ascii"), (i, "initials"))
+            if Transform.SPLIT in transforms:
                 for variant in self._forms_of(i).splits:
-                    channel = fast.channel_form(normalize_term(variant))
-                    self._main.add(channel.encode("utf-8"), (i, "split"))
+                    form = normalize_term(variant)
+                    lane.add((fast.channel_form(form) if homophones else form).encode("utf-8"), (i, "split"))
         for i, term in enumerate(self.terms):
             if term.mode is MatchMode.EXACT:
                 self._raw.add(term.text.encode("utf-8"), (i, "exact"))
         for k, phrase in enumerate(self._allow_norm):
-            self._main.add(fast.channel_form(phrase).encode("utf-8"), (-1 - k, "allow"))
+            self._plain.add(phrase.encode("utf-8"), (-1 - k, "allow"))
 
     def _forms_of(self, i: int) -> TermForms:
         forms = self._forms.get(i)
         if forms is None:  # computed on first need: most terms never see a candidate
             term = self.terms[i]
-            forms = self._forms[i] = TermForms.of(term.text, term.transforms)
+            forms = self._forms[i] = TermForms.of(term.text, self._transforms[i])
         return forms
 
     # ------------------------------------------------------------------ detect
@@ -151,14 +179,26 @@ class KeywordDetector(Detector):
         hits: list[_Hit] = []
         allowed: list[tuple[int, int]] = []
         channel = fast.scan_channel(text)
-        if self._main_matcher is not None and channel.utf8:
-            for pid, sb, eb in self._main_matcher.scan(channel.utf8):
-                start, end = channel.original_span(sb, eb)
-                for idx, _kind in self._main.entries[pid]:
+        for patterns, matcher, lane in ((self._sound, self._sound_matcher, channel.sound),
+                                        (self._plain, self._plain_matcher, channel.plain)):
+            if matcher is None or not len(lane.codes):
+                continue
+            found = matcher.scan(lane.utf8)
+            for (pid, _sb, _eb), (a, b, start, end) in zip(found, channel.spans(lane, found), strict=True):
+                for idx, kind in patterns.entries[pid]:
                     if idx < 0:
                         phrase = self._allow_norm[-1 - idx]
                         if normalize_term(text[start:end]) == phrase:
                             allowed.append((start, end))
+                    elif kind == "main" and self._trusted[idx]:
+                        # The lanes ARE this term's form: no verification; just name the spelling.
+                        if text[start:end] == self.terms[idx].text:
+                            via = "exact"
+                        elif channel.plain_text[a:b] == self._plain_forms[idx]:
+                            via = "normalized"
+                        else:
+                            via = "homophone"
+                        self._accept_trusted(text, idx, start, end, via, hits)
                     else:
                         self._verify(text, idx, start, end, hits)
         if self._pinyin_matcher is not None:
@@ -176,12 +216,13 @@ class KeywordDetector(Detector):
     def _pinyin_candidates(self, text: str, channel: fast.Channel, hits: list[_Hit]) -> None:
         """Scan pinyin spellings of short windows around Latin letters: a pinyin-spelled term holds a
         letter, and spans at most as many channel characters each side as it has units."""
-        letters = fast.letter_positions(channel.codes)
+        all_codes = channel.sound.codes
+        letters = fast.letter_positions(all_codes)
         if not len(letters) or self._pinyin_matcher is None:
             return
         w = self._max_units
         lo = np.maximum(letters - w, 0)
-        hi = np.minimum(letters + w + 1, len(channel.codes))
+        hi = np.minimum(letters + w + 1, len(all_codes))
         # Merge overlapping windows: a new window starts where lo exceeds every earlier hi.
         run_hi = np.maximum.accumulate(hi)
         new = np.ones(len(lo), dtype=bool)
@@ -189,7 +230,7 @@ class KeywordDetector(Detector):
         starts = lo[new]
         ends = run_hi[[*np.flatnonzero(new[1:]).tolist(), len(lo) - 1]] if len(lo) else lo
         for a, b in zip(starts.tolist(), np.asarray(ends).tolist(), strict=True):
-            codes = channel.codes[a:b]
+            codes = all_codes[a:b]
             spelled = fast.pinyin_sounds(codes)
             for pid, sb, eb in self._pinyin_matcher.scan(spelled.data):
                 if not (spelled.is_boundary(sb) and spelled.is_boundary(eb)):
@@ -201,6 +242,13 @@ class KeywordDetector(Detector):
                 end = int(channel.origin[a + last]) + 1
                 for idx, _kind in self._pinyin.entries[pid]:
                     self._verify(text, idx, start, end, hits)
+
+    def _accept_trusted(self, text: str, idx: int, start: int, end: int, via: str,
+                        hits: list[_Hit]) -> None:
+        end = _extend_over_marks(text, end)
+        if self.terms[idx].mode is MatchMode.WORD and not _word_bounded(text, start, end):
+            return
+        hits.append(_Hit(idx, start, end, via))
 
     def _verify(self, text: str, idx: int, start: int, end: int, hits: list[_Hit]) -> None:
         end = _extend_over_marks(text, end)
@@ -289,36 +337,9 @@ class KeywordStream:
         return out
 
 
-def _channel_forms(texts: list[str]) -> list[str]:
-    """Channel forms of many terms in one vectorized pass (per-term Python normalization of a 100k
-    library would take seconds)."""
-    if not texts:
-        return []
-    joined = "".join(texts)
-    channel = fast.scan_channel(joined)
-    bounds = np.cumsum([len(t) for t in texts])
-    owner = np.searchsorted(bounds, channel.origin, side="right")
-    cuts = np.searchsorted(owner, np.arange(1, len(texts)))
-    decoded = channel.codes.astype("<u4").tobytes().decode("utf-32-le")
-    edges = [0, *cuts.tolist(), len(decoded)]
-    return [decoded[a:b] for a, b in itertools.pairwise(edges)]
-
-
-def _spelling(form: str) -> str:
-    """Pinyin spelling of a channel form (classes → syllables, letters kept)."""
-    data: bytes = fast.pinyin_sounds(fast.codepoints(form)).data
-    return data.decode("ascii")
-
-
-def _needs_extras(term: Term) -> bool:
-    return Transform.INITIALS in term.transforms or Transform.SPLIT in term.transforms
-
-
 def _extend_over_marks(text: str, end: int) -> int:
     """Combining marks after the last matched character belong to it (法̶轮̶功̶)."""
-    while end < len(text) and not normalize_char(text[end]) and not text[end].isspace():
-        if not _is_mark(text[end]):
-            break
+    while end < len(text) and _is_mark(text[end]):
         end += 1
     return end
 

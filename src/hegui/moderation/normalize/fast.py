@@ -1,10 +1,10 @@
 """The fast normalizer: numpy table lookups instead of per-character Python.
 
-``scan_channel(text)`` gives the text in the *scan channel* — normalized with every transformation on
-and each CJK character or digit replaced by its homophone class — with, for each channel character,
-the index of the original character it came from. It is the most lenient form, so scanning it finds
-every candidate any term could accept; candidates are then verified with the term's own settings.
-``pinyin_sounds`` spells a piece of that channel as ASCII pinyin, for terms written in pinyin.
+``scan_channel(text)`` normalizes a text with every transformation on and gives two *lanes* over the
+same characters: ``plain`` (the normalized characters) and ``sound`` (each CJK character or digit
+replaced by its homophone class), plus, for each character, the index of the original character it
+came from. Scanning them finds every candidate a term could accept; candidates are then verified with
+the term's own settings. ``pinyin_sounds`` spells sound-lane codes as ASCII pinyin.
 """
 
 from __future__ import annotations
@@ -14,36 +14,60 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from hegui.moderation.normalize.tables import CLASS_BASE, MULTI, tables
+from hegui.moderation.normalize.tables import CLASS_BASE, CLASS_LIMIT, MULTI, tables
 
 I64 = npt.NDArray[np.int64]
 U32 = npt.NDArray[np.uint32]
 BoolArray = npt.NDArray[np.bool_]
+Match = tuple[int, int, int]
 
 
 @dataclass(slots=True)
-class Channel:
-    """``codes`` (channel codepoints); ``origin[i]`` = original index of ``codes[i]``; ``utf8`` what
-    the matcher scans."""
+class Lane:
+    """One lane of a channel: ``codes`` and their UTF-8 (what a matcher scans)."""
 
     codes: U32
-    origin: I64
-    utf8: bytes
+    _utf8: bytes | None = field(default=None, repr=False)
     _byte_starts: I64 | None = field(default=None, repr=False)
 
-    def char_index(self, byte_offset: int) -> int:
-        """Index of the channel character that contains ``byte_offset`` of ``utf8``."""
+    @property
+    def utf8(self) -> bytes:
+        if self._utf8 is None:
+            self._utf8 = to_utf8(self.codes)
+        return self._utf8
+
+    def char_indexes(self, byte_offsets: I64) -> I64:
+        """Index of the character holding each byte offset of ``utf8``."""
         if self._byte_starts is None:
             c = self.codes
             lengths = 1 + (c >= 0x80).astype(np.int64) + (c >= 0x800) + (c >= 0x10000)
             self._byte_starts = np.cumsum(lengths) - lengths
-        return int(np.searchsorted(self._byte_starts, byte_offset, side="right")) - 1
+        return np.searchsorted(self._byte_starts, byte_offsets, side="right") - 1
 
-    def original_span(self, start_byte: int, end_byte: int) -> tuple[int, int]:
-        """Original character span ``[start, end)`` of a match over ``utf8[start_byte:end_byte]``."""
-        first = self.char_index(start_byte)
-        last = self.char_index(end_byte - 1)
-        return int(self.origin[first]), int(self.origin[last]) + 1
+
+@dataclass(slots=True)
+class Channel:
+    plain: Lane
+    sound: Lane
+    origin: I64  # original index of each character (both lanes have the same characters)
+    _plain_text: str | None = field(default=None, repr=False)
+
+    @property
+    def plain_text(self) -> str:
+        if self._plain_text is None:
+            self._plain_text = self.plain.codes.astype("<u4").tobytes().decode("utf-32-le")
+        return self._plain_text
+
+    def spans(self, lane: Lane, matches: list[Match]) -> list[tuple[int, int, int, int]]:
+        """For matches ``(id, start_byte, end_byte)`` in ``lane``: (first, end) channel characters and
+        (start, end) original characters of each."""
+        if not matches:
+            return []
+        arr = np.asarray(matches, dtype=np.int64)
+        first = lane.char_indexes(arr[:, 1])
+        last = lane.char_indexes(arr[:, 2] - 1)
+        cols = (first, last + 1, self.origin[first], self.origin[last] + 1)
+        return list(zip(*(c.tolist() for c in cols), strict=True))
 
 
 def codepoints(text: str) -> U32:
@@ -54,32 +78,40 @@ def codepoints(text: str) -> U32:
 def scan_channel(text: str) -> Channel:
     t = tables()
     cps = codepoints(text)
-    out = t.channel[cps]
+    out = t.normal[cps]
     expanding = out == MULTI
     if expanding.any():
-        return _with_expansions(cps, out, expanding)
-    keep = out != 0
-    codes = out[keep]
-    return Channel(codes, np.flatnonzero(keep).astype(np.int64), to_utf8(codes))
+        codes, origin = _with_expansions(cps, out, expanding)
+    else:
+        keep = out != 0
+        codes, origin = out[keep], np.flatnonzero(keep).astype(np.int64)
+    return Channel(Lane(codes), Lane(sound_classes(codes)), origin)
 
 
-def _with_expansions(cps: U32, out: U32, expanding: BoolArray) -> Channel:
-    """Slow path for the rare text holding ß, ⑩, ㈱ …: variable-length output via np.repeat."""
+def sound_classes(codes: U32) -> U32:
+    """Normalized codepoints → homophone class codes (characters without a sound unchanged)."""
+    klass = tables().klass
+    classes: U32 = np.where(codes < CLASS_LIMIT, klass[np.minimum(codes, CLASS_LIMIT - 1)], codes)
+    return classes
+
+
+def _with_expansions(cps: U32, out: U32, expanding: BoolArray) -> tuple[U32, I64]:
+    """Slow path for text holding ß, ⑩, ㈱ …: variable-length output via np.repeat, one numpy step
+    per distinct expanding character."""
     multi = tables().multi
     lengths = (out != 0).astype(np.int64)
-    pieces: dict[int, U32] = {}
-    for idx in np.flatnonzero(expanding):
-        cp = int(cps[idx])
-        if cp not in pieces:
-            pieces[cp] = codepoints(multi[cp])
-        lengths[idx] = len(pieces[cp])
+    where = np.flatnonzero(expanding)
+    distinct = np.unique(cps[where])
+    pieces = {int(cp): codepoints(multi[int(cp)]) for cp in distinct}
+    for cp, piece in pieces.items():
+        lengths[where[cps[where] == cp]] = len(piece)
     origin = np.repeat(np.arange(len(cps), dtype=np.int64), lengths)
     codes = np.repeat(out, lengths)
     starts = np.cumsum(lengths) - lengths
-    for idx in np.flatnonzero(expanding):  # overwrite each expansion's run with its characters
-        piece = pieces[int(cps[idx])]
-        codes[starts[idx]: starts[idx] + len(piece)] = piece
-    return Channel(codes, origin, to_utf8(codes))
+    for cp, piece in pieces.items():  # overwrite each expansion's run with its characters
+        at = starts[where[cps[where] == cp]]
+        codes[(at[:, None] + np.arange(len(piece))[None, :]).ravel()] = np.tile(piece, len(at))
+    return codes, origin
 
 
 def to_utf8(codes: U32) -> bytes:
@@ -87,18 +119,8 @@ def to_utf8(codes: U32) -> bytes:
 
 
 def channel_form(normalized: str) -> str:
-    """The channel form of an already normalized string (terms, phrases): classes for sounds."""
-    table = tables().channel
-    out = []
-    for ch in normalized:
-        code = int(table[ord(ch)])
-        # A normalized character normalizes to itself, so only its class can differ.
-        out.append(chr(code) if code >= CLASS_BASE and code != MULTI else ch)
-    return "".join(out)
-
-
-def has_latin_letters(codes: U32) -> bool:
-    return bool(np.any((codes >= 0x61) & (codes <= 0x7A)))
+    """The sound-lane form of an already normalized string (a term, a phrase)."""
+    return sound_classes(codepoints(normalized)).astype("<u4").tobytes().decode("utf-32-le")
 
 
 def letter_positions(codes: U32) -> I64:
@@ -107,8 +129,8 @@ def letter_positions(codes: U32) -> I64:
 
 @dataclass(frozen=True, slots=True)
 class Sounds:
-    """Pinyin spelling of channel codes: ``data`` ASCII, ``owner[b]`` = channel index of byte ``b``,
-    ``unit_start[b]`` True where a character's spelling begins."""
+    """Pinyin spelling of sound-lane codes: ``data`` ASCII, ``owner[b]`` = index of the character
+    byte ``b`` spells, ``unit_start[b]`` True where a character's spelling begins."""
 
     data: bytes
     owner: I64

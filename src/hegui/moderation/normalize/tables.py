@@ -36,50 +36,56 @@ U32 = npt.NDArray[np.uint32]
 U8 = npt.NDArray[np.uint8]
 
 
+# Codepoints at or above this have no sound, so the class table stops here.
+CLASS_LIMIT = 0x32400
+
+
 @dataclass(frozen=True, slots=True)
 class Tables:
-    """``channel``: codepoint → its character in the *scan channel*: the normalized form (every
-    transformation on) with each character that has a sound (CJK, digits) replaced by the code of its
-    homophone class. 0 = dropped, MULTI = several characters (see ``multi``)."""
+    """``normal``: codepoint → its normalized form with every transformation on (0 = dropped, MULTI =
+    several characters, see ``multi``). ``klass``: normalized codepoint → its homophone class code
+    (CJK characters and digits) or itself. Together they give the *scan channel*."""
 
-    channel: U32
-    multi: dict[int, str]        # codepoint → its channel form when that is several characters
+    normal: U32
+    multi: dict[int, str]        # codepoint → its normalized form when that is several characters
+    klass: U32                   # (CLASS_LIMIT,)
     syllables: tuple[str, ...]   # class id → toneless syllable
     syllable_bytes: U8           # (classes, MAX_SYLLABLE) ASCII, zero padded
     syllable_len: U8             # (classes,)
 
 
 def _build() -> Tables:
-    syllables = tuple(sorted({*sound.pinyin_table().values(), *(sound.char_sound(d) for d in "0123456789")}))
-    class_of = {syl: CLASS_BASE + i for i, syl in enumerate(syllables)}
-
-    def to_channel(normalized: str) -> str:
-        return "".join(chr(class_of.get(sound.char_sound(c), ord(c))) if sound.is_syllable(c) else c
-                       for c in normalized)
-
-    channel = np.arange(UNICODE_SIZE, dtype=np.uint32)
+    normal = np.arange(UNICODE_SIZE, dtype=np.uint32)
     multi: dict[int, str] = {}
     for cp in range(UNICODE_SIZE):
         ch = chr(cp)
         if unicodedata.category(ch) == "Cn":
             continue  # unassigned: kept as is
-        out = to_channel(chars.normalize_char(ch))
+        out = chars.normalize_char(ch)
         if out == ch:
             continue
         if not out:
-            channel[cp] = 0
+            normal[cp] = 0
         elif len(out) == 1:
-            channel[cp] = ord(out)
+            normal[cp] = ord(out)
         else:
-            channel[cp] = MULTI
+            normal[cp] = MULTI
             multi[cp] = out
+    sounding = {cp: syl for cp, syl in sound.pinyin_table().items()
+                if cp < CLASS_LIMIT and len(syl) <= sound.MAX_SYLLABLE}
+    sounding.update({ord(d): sound.char_sound(d) for d in "0123456789"})
+    syllables = tuple(sorted(set(sounding.values())))
+    class_of = {syl: CLASS_BASE + i for i, syl in enumerate(syllables)}
+    klass = np.arange(CLASS_LIMIT, dtype=np.uint32)
+    for cp, syl in sounding.items():
+        klass[cp] = class_of[syl]
     syllable_bytes = np.zeros((len(syllables), sound.MAX_SYLLABLE), dtype=np.uint8)
     syllable_len = np.zeros(len(syllables), dtype=np.uint8)
     for i, syl in enumerate(syllables):
         raw = syl.encode("ascii")
         syllable_bytes[i, : len(raw)] = np.frombuffer(raw, dtype=np.uint8)
         syllable_len[i] = len(raw)
-    return Tables(channel, multi, syllables, syllable_bytes, syllable_len)
+    return Tables(normal, multi, klass, syllables, syllable_bytes, syllable_len)
 
 
 def _cache_key() -> str:
@@ -108,7 +114,7 @@ def tables() -> Tables:
         with np.load(path, allow_pickle=False) as data:
             keys = data["multi_keys"].tolist()
             values = str(data["multi_values"]).split("\x00")
-            return Tables(data["channel"], dict(zip(keys, values, strict=True)),
+            return Tables(data["normal"], dict(zip(keys, values, strict=True)), data["klass"],
                           tuple(str(data["syllables"]).split(",")),
                           data["syllable_bytes"], data["syllable_len"])
     except (OSError, KeyError, ValueError):
@@ -119,7 +125,7 @@ def tables() -> Tables:
         # Write then rename, so a concurrent reader never sees half a file.
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz")
         with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, channel=built.channel,
+            np.savez(fh, normal=built.normal, klass=built.klass,
                      multi_keys=np.array(list(built.multi), dtype=np.int64),
                      multi_values=np.array("\x00".join(built.multi.values())),
                      syllables=np.array(",".join(built.syllables)),
