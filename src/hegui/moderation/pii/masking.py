@@ -53,8 +53,10 @@ def mask(
     operators = _operator_table(operator)
     key = _salt_key(salt) if "hash" in operators.values() else b""
     chosen = _non_overlapping(text, findings)
-    out = text
-    for finding, (start, end) in reversed(chosen):
+    # Build the result from pieces in one pass: rebuilding the string per finding is quadratic.
+    pieces: list[str] = []
+    cursor = 0
+    for finding, (start, end) in chosen:
         kind = _type_of(finding)
         op = operators.get(kind, operators["*"])
         piece = text[start:end]
@@ -70,8 +72,11 @@ def mask(
             replacement = f"<{kind}>"
         else:
             continue
-        out = out[:start] + replacement + out[end:]
-    return out
+        pieces.append(text[cursor:start])
+        pieces.append(replacement)
+        cursor = end
+    pieces.append(text[cursor:])
+    return "".join(pieces)
 
 
 def _operator_table(operator: str | Mapping[str, str]) -> dict[str, str]:
