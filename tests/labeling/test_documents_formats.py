@@ -141,6 +141,18 @@ def make_office(path: Path, kind: str, *, custom: bool = False) -> Path:
     return path
 
 
+def _raw_members(path: Path) -> dict[str, tuple[int, int, bytes]]:
+    """name -> (method, CRC, stored bytes) as they sit in the file (compressed, not decoded)."""
+    out = {}
+    with zipfile.ZipFile(path) as zf, path.open("rb") as fh:
+        for info in zf.infolist():
+            fh.seek(info.header_offset + 26)
+            name_len, extra_len = int.from_bytes(fh.read(2), "little"), int.from_bytes(fh.read(2), "little")
+            fh.seek(info.header_offset + 30 + name_len + extra_len)
+            out[info.filename] = (info.compress_type, info.CRC, fh.read(info.compress_size))
+    return out
+
+
 def _parts(path: Path) -> dict[str, bytes]:
     with zipfile.ZipFile(path) as zf:
         return {n: zf.read(n) for n in zf.namelist()}
@@ -161,6 +173,11 @@ def test_ooxml_round_trip(tmp_path: Path, kind: str, custom: bool) -> None:
     expected = {"docProps/custom.xml"} | (set() if custom else {"[Content_Types].xml", "_rels/.rels"})
     assert changed == expected  # every other part decompresses to identical bytes
     assert list(after)[:len(before)] == list(before)  # member order kept
+    raw_before, raw_after = _raw_members(src), _raw_members(twice)
+    for name in set(before) - changed:  # copied raw: the stored compressed bytes are identical
+        assert raw_after[name] == raw_before[name], name
+    with zipfile.ZipFile(twice) as zf:
+        assert zf.testzip() is None  # every CRC checks out
     custom_xml = after["docProps/custom.xml"].decode()
     assert custom_xml.count('name="AIGC"') == 1
     if custom:
@@ -169,6 +186,32 @@ def test_ooxml_round_trip(tmp_path: Path, kind: str, custom: bool) -> None:
         assert after["[Content_Types].xml"].count(b"/docProps/custom.xml") == 1
         assert after["_rels/.rels"].count(b"custom-properties") == 1
     assert labeler.content_digest(twice) == labeler.content_digest(src)
+
+
+def test_ooxml_streamed_zip_with_data_descriptors(tmp_path: Path) -> None:
+    """Members written in streaming mode (sizes in a data descriptor after the data) copy correctly."""
+    src = tmp_path / "streamed.xlsx"
+    parts = _parts(make_office(tmp_path / "plain.xlsx", "xlsx"))
+    with src.open("wb") as raw:
+        class Unseekable:  # makes zipfile write data descriptors (flag bit 3)
+            def write(self, data: bytes) -> int:
+                return raw.write(data)
+
+            def flush(self) -> None:
+                raw.flush()
+
+        with zipfile.ZipFile(Unseekable(), "w", zipfile.ZIP_DEFLATED) as zf:  # type: ignore[arg-type]
+            for name, data in parts.items():
+                with zf.open(name, "w") as member:
+                    member.write(data)
+    with zipfile.ZipFile(src) as zf:
+        assert all(info.flag_bits & 0x08 for info in zf.infolist())
+    labeled = _embed(src, LABEL)
+    with zipfile.ZipFile(labeled) as zf:
+        assert zf.testzip() is None
+    assert {n: d for n, d in _parts(labeled).items() if n in parts and not n.startswith(("[", "_"))} \
+        == {n: d for n, d in parts.items() if not n.startswith(("[", "_"))}
+    assert labeler_for(labeled).extract(labeled).label == LABEL
 
 
 def test_ooxml_exiftool_reads_custom_property(tmp_path: Path) -> None:

@@ -1,30 +1,29 @@
 """DOCX / PPTX / XLSX: the label is the custom document property ``AIGC`` (``vt:lpwstr``, full JSON)
 in ``docProps/custom.xml``, linked from ``_rels/.rels`` and declared in ``[Content_Types].xml``.
 
-Every other part is copied with its name, order, timestamps and compression method; Python's zipfile
-cannot copy compressed bytes raw, so parts are re-compressed — their DECOMPRESSED bytes are identical
-(the tests compare them). ``[Content_Types].xml`` and ``_rels/.rels`` change only by the one entry we
-insert when the document had no custom properties yet.
+Every other part is copied raw — its stored (compressed) bytes, name, order, timestamp, method and
+CRC unchanged, nothing decompressed or recompressed. ``[Content_Types].xml`` and ``_rels/.rels``
+change only by the one entry we insert when the document had no custom properties yet.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-import shutil
 import struct
 import zipfile
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import ClassVar
+from typing import BinaryIO, ClassVar, cast
 from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape
 
 from hegui.core.errors import HeguiError, InputError, LabelError
 from hegui.core.label import ContentLabel
-from hegui.labeling.base import Carrier, Labeler, LabelReading, register_labeler
+from hegui.labeling.base import Carrier, Labeler, LabelReading, copy_stream, register_labeler
+from hegui.labeling.formats._stream import read_exact
 
 CUSTOM_PART = "docProps/custom.xml"
 _MAIN_PARTS = ("word/document.xml", "ppt/presentation.xml", "xl/workbook.xml")
@@ -187,9 +186,7 @@ class OoxmlLabeler(Labeler):
                     if info.filename in replaced:
                         zout.writestr(_copy_info(info), replaced.pop(info.filename))
                         continue
-                    # file_size is preset, so zipfile picks zip64 itself for huge parts.
-                    with zin.open(info) as fin, zout.open(_copy_info(info), "w") as fout:
-                        shutil.copyfileobj(fin, fout, 1 << 20)
+                    _copy_raw(zin, zout, info)
                 for name, data in replaced.items():  # custom.xml when the document had none
                     zout.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data,
                                   compress_type=zipfile.ZIP_DEFLATED)
@@ -233,6 +230,35 @@ def _without_registration(zf: zipfile.ZipFile, name: str) -> bytes:
             continue
         entries.append(el.tag + repr(sorted(attrs.items())))
     return "\n".join(sorted(entries)).encode()
+
+
+def _copy_raw(zin: zipfile.ZipFile, zout: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    """Copy one member's STORED/COMPRESSED bytes as they are (no decompression, no recompression).
+
+    zipfile has no public raw-copy API: we write the local header and data ourselves and register
+    the entry in ``filelist``/``NameToInfo``, from which ZipFile.close() writes the central directory.
+    Sizes and CRC come from the source's central directory, so a data descriptor is never needed.
+    """
+    if zin.fp is None or zout.fp is None:
+        raise InputError("zip file is closed")
+    src, dst = cast(BinaryIO, zin.fp), cast(BinaryIO, zout.fp)
+    src.seek(info.header_offset)
+    local = read_exact(src, 30, f"zip local header of {info.filename}")
+    if local[:4] != b"PK\x03\x04":
+        raise InputError(f"zip member {info.filename}: bad local header (corrupt file)")
+    name_len, extra_len = struct.unpack("<HH", local[26:30])
+    src.seek(info.header_offset + 30 + name_len + extra_len)
+    new = _copy_info(info)
+    new.flag_bits = info.flag_bits & ~0x08  # sizes are in the local header: no data descriptor
+    new.CRC = info.CRC
+    new.compress_size = info.compress_size
+    dst.seek(zout.start_dir)
+    new.header_offset = dst.tell()
+    dst.write(new.FileHeader())
+    copy_stream(src, dst, info.compress_size)
+    zout.filelist.append(new)
+    zout.NameToInfo[new.filename] = new
+    zout.start_dir = dst.tell()
 
 
 def _copy_info(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
