@@ -23,6 +23,7 @@ from hegui.moderation.lexicon.model import ContextRule, Lexicon, MatchMode, Term
 from hegui.moderation.matcher import Matcher, build_matcher
 from hegui.moderation.normalize import batch, fast
 from hegui.moderation.normalize.chars import normalize_char, normalize_term
+from hegui.moderation.normalize.fast import lane_pattern
 from hegui.moderation.normalize.tables import CLASS_BASE
 from hegui.moderation.normalize.verify import MIN_INITIALS_CHARS, TermForms, accept
 
@@ -36,9 +37,11 @@ _LATIN_EDGE_VIAS = frozenset({"initials", "pinyin"})
 _VIA_RANK = {"exact": 0, "normalized": 1, "split": 2, "homophone": 3, "pinyin": 4, "initials": 5}
 _SOUND_TRANSFORMS = frozenset({Transform.HOMOPHONES, Transform.PINYIN})
 _EXTRA_FORMS = frozenset({Transform.INITIALS, Transform.SPLIT})
-# The transformations the scan channel applies (pinyin spelling, initials and split forms are
-# separate patterns): a term with all of them on accepts exactly what the channel matches.
-_TRUSTED_WITH = frozenset(Transform) - {Transform.PINYIN, Transform.INITIALS, Transform.SPLIT}
+# The character-level transformations both lanes apply (the sound lane adds HOMOPHONES, which decides
+# a term's lane; pinyin spellings, initials and split forms are separate patterns): a term with all
+# of them on accepts exactly what its lane matches, so its lane hits need no verification.
+_TRUSTED_WITH = frozenset(Transform) - {Transform.HOMOPHONES, Transform.PINYIN, Transform.INITIALS,
+                                        Transform.SPLIT}
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +109,8 @@ class KeywordDetector(Detector):
         longest_allow = max((len(p) for p in self._allow_norm), default=0)
         # Significant characters a hit may span (channel chars, pinyin letters, exact chars) plus the
         # right context its checks read (word boundary, context window, an allow phrase around it).
-        longest = (p.longest() for p in (self._sound, self._plain, self._pinyin, self._raw))
+        longest = (self._sound.longest() // 4, self._plain.longest() // 4, self._pinyin.longest(),
+                   self._raw.longest() // 4)
         self._holdback = (max(longest)
                           + max(window, longest_allow, 1))
 
@@ -131,9 +135,9 @@ class KeywordDetector(Detector):
             trusted[i] = transforms >= _TRUSTED_WITH
             self._plain_forms[i] = plain
             if homophones:
-                sound_lane(sound.encode("utf-8"), (i, "main"))
+                sound_lane(lane_pattern(sound), (i, "main"))
             else:
-                plain_lane(plain.encode("utf-8"), (i, "main"))
+                plain_lane(lane_pattern(plain), (i, "main"))
             if Transform.PINYIN in transforms and max(sound) >= first_class:
                 pinyin(spelling.encode("ascii"), (i, "pinyin"))
                 self._max_units = max(self._max_units, len(plain))
@@ -143,16 +147,16 @@ class KeywordDetector(Detector):
             if Transform.INITIALS in transforms and len(plain) >= MIN_INITIALS_CHARS:
                 letters = self._forms_of(i).initials
                 if letters:
-                    lane.add(letters.encode("ascii"), (i, "initials"))
+                    lane.add(lane_pattern(letters), (i, "initials"))
             if Transform.SPLIT in transforms:
                 for variant in self._forms_of(i).splits:
                     form = normalize_term(variant)
-                    lane.add((fast.channel_form(form) if homophones else form).encode("utf-8"), (i, "split"))
+                    lane.add(lane_pattern(fast.channel_form(form) if homophones else form), (i, "split"))
         for i, term in enumerate(self.terms):
             if term.mode is MatchMode.EXACT:
-                self._raw.add(term.text.encode("utf-8"), (i, "exact"))
+                self._raw.add(lane_pattern(term.text), (i, "exact"))
         for k, phrase in enumerate(self._allow_norm):
-            self._plain.add(phrase.encode("utf-8"), (-1 - k, "allow"))
+            self._plain.add(lane_pattern(phrase), (-1 - k, "allow"))
 
     def _forms_of(self, i: int) -> TermForms:
         forms = self._forms.get(i)
@@ -183,8 +187,8 @@ class KeywordDetector(Detector):
                                         (self._plain, self._plain_matcher, channel.plain)):
             if matcher is None or not len(lane.codes):
                 continue
-            found = matcher.scan(lane.utf8)
-            for (pid, _sb, _eb), (a, b, start, end) in zip(found, channel.spans(lane, found), strict=True):
+            found = [m for m in matcher.scan(lane.data) if m[1] % 4 == 0]
+            for (pid, _sb, _eb), (a, b, start, end) in zip(found, channel.spans(found), strict=True):
                 for idx, kind in patterns.entries[pid]:
                     if idx < 0:
                         phrase = self._allow_norm[-1 - idx]
@@ -204,13 +208,11 @@ class KeywordDetector(Detector):
         if self._pinyin_matcher is not None:
             self._pinyin_candidates(text, channel, hits)
         if self._raw_matcher is not None:
-            raw = text.encode("utf-8")
+            raw = text.encode("utf-32-le", "surrogatepass")  # offsets // 4 are character indexes
             for pid, sb, eb in self._raw_matcher.scan(raw):
-                start = len(raw[:sb].decode("utf-8", "ignore"))
-                end = start + len(raw[sb:eb].decode("utf-8", "ignore"))
-                for idx, _kind in self._raw.entries[pid]:
-                    if text[start:end] == self.terms[idx].text:
-                        hits.append(_Hit(idx, start, end, "exact"))
+                if sb % 4 == 0:
+                    for idx, _kind in self._raw.entries[pid]:
+                        hits.append(_Hit(idx, sb // 4, eb // 4, "exact"))
         return hits, allowed
 
     def _pinyin_candidates(self, text: str, channel: fast.Channel, hits: list[_Hit]) -> None:
@@ -228,20 +230,27 @@ class KeywordDetector(Detector):
         new = np.ones(len(lo), dtype=bool)
         new[1:] = lo[1:] > run_hi[:-1]
         starts = lo[new]
-        ends = run_hi[[*np.flatnonzero(new[1:]).tolist(), len(lo) - 1]] if len(lo) else lo
-        for a, b in zip(starts.tolist(), np.asarray(ends).tolist(), strict=True):
-            codes = all_codes[a:b]
-            spelled = fast.pinyin_sounds(codes)
-            for pid, sb, eb in self._pinyin_matcher.scan(spelled.data):
-                if not (spelled.is_boundary(sb) and spelled.is_boundary(eb)):
-                    continue  # 西安 is not 先: matches begin and end on whole characters
-                first, last = int(spelled.owner[sb]), int(spelled.owner[eb - 1])
-                if not np.any((codes[first:last + 1] >= 0x61) & (codes[first:last + 1] <= 0x7A)):
-                    continue  # no letter inside: the scan channel already found it as a homophone
-                start = int(channel.origin[a + first])
-                end = int(channel.origin[a + last]) + 1
-                for idx, _kind in self._pinyin.entries[pid]:
-                    self._verify(text, idx, start, end, hits)
+        ends = run_hi[np.append(np.flatnonzero(new[1:]), len(lo) - 1)]
+        # All windows in one spelling and one scan, each followed by an unpronounceable separator
+        # (never part of a pattern, so no match crosses from one window into the next).
+        sizes = ends - starts + 1
+        window = np.repeat(np.arange(len(starts)), sizes)
+        pos = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+        is_sep = pos == sizes[window] - 1
+        index = np.where(is_sep, 0, starts[window] + pos)
+        codes = np.where(is_sep, np.uint32(ord("#")), all_codes[index]).astype(np.uint32)
+        spelled = fast.pinyin_sounds(codes)
+        is_letter = (codes >= 0x61) & (codes <= 0x7A)
+        for pid, sb, eb in self._pinyin_matcher.scan(spelled.data):
+            if not (spelled.is_boundary(sb) and spelled.is_boundary(eb)):
+                continue  # 西安 is not 先: matches begin and end on whole characters
+            first, last = int(spelled.owner[sb]), int(spelled.owner[eb - 1])
+            if not is_letter[first:last + 1].any():
+                continue  # no letter inside: the sound lane already found it as a homophone
+            start = int(channel.origin[index[first]])
+            end = int(channel.origin[index[last]]) + 1
+            for idx, _kind in self._pinyin.entries[pid]:
+                self._verify(text, idx, start, end, hits)
 
     def _accept_trusted(self, text: str, idx: int, start: int, end: int, via: str,
                         hits: list[_Hit]) -> None:
@@ -325,15 +334,19 @@ class KeywordStream:
         # Left context too: a hit starting before the window may still reach into it.
         window_start = max(0, self._settled_to - det.holdback(text[: self._settled_to]))
         out: list[Finding] = []
+        settled_to = frontier
         for f in det.detect(text[window_start:]):
             assert f.span is not None
             span = (f.span[0] + window_start, f.span[1] + window_start)
             key = (str(f.meta.get("term")), span[0], span[1])
-            if span[0] < self._settled_to or span[1] > frontier or key in self._reported:
+            if span[0] < self._settled_to or key in self._reported:
+                continue
+            if span[1] > frontier:  # may still grow or vanish: decide once more text is in
+                settled_to = min(settled_to, span[0])
                 continue
             self._reported.add(key)
             out.append(Finding(f.detector, f.risk, f.score, span, f.evidence, f.explanation, f.meta))
-        self._settled_to = max(self._settled_to, frontier)
+        self._settled_to = max(self._settled_to, settled_to)
         return out
 
 

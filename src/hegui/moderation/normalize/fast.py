@@ -22,27 +22,22 @@ BoolArray = npt.NDArray[np.bool_]
 Match = tuple[int, int, int]
 
 
+def lane_pattern(form: str) -> bytes:
+    """How a lane pattern is written (see ``Lane``)."""
+    return form.encode("utf-32-le")
+
+
 @dataclass(slots=True)
 class Lane:
-    """One lane of a channel: ``codes`` and their UTF-8 (what a matcher scans)."""
+    """One lane of a channel: ``codes`` and ``data``, what a matcher scans: the codes as UTF-32-LE,
+    so byte offset // 4 is the character index (no offset tables) and no UTF-8 encoding is needed.
+    Patterns are UTF-32-LE too; a match at an offset that is not a multiple of 4 is not one."""
 
     codes: U32
-    _utf8: bytes | None = field(default=None, repr=False)
-    _byte_starts: I64 | None = field(default=None, repr=False)
 
     @property
-    def utf8(self) -> bytes:
-        if self._utf8 is None:
-            self._utf8 = to_utf8(self.codes)
-        return self._utf8
-
-    def char_indexes(self, byte_offsets: I64) -> I64:
-        """Index of the character holding each byte offset of ``utf8``."""
-        if self._byte_starts is None:
-            c = self.codes
-            lengths = 1 + (c >= 0x80).astype(np.int64) + (c >= 0x800) + (c >= 0x10000)
-            self._byte_starts = np.cumsum(lengths) - lengths
-        return np.searchsorted(self._byte_starts, byte_offsets, side="right") - 1
+    def data(self) -> bytes:
+        return self.codes.astype("<u4", copy=False).tobytes()
 
 
 @dataclass(slots=True)
@@ -55,17 +50,17 @@ class Channel:
     @property
     def plain_text(self) -> str:
         if self._plain_text is None:
-            self._plain_text = self.plain.codes.astype("<u4").tobytes().decode("utf-32-le")
+            self._plain_text = self.plain.data.decode("utf-32-le")
         return self._plain_text
 
-    def spans(self, lane: Lane, matches: list[Match]) -> list[tuple[int, int, int, int]]:
-        """For matches ``(id, start_byte, end_byte)`` in ``lane``: (first, end) channel characters and
-        (start, end) original characters of each."""
+    def spans(self, matches: list[Match]) -> list[tuple[int, int, int, int]]:
+        """For aligned matches ``(id, start_byte, end_byte)`` in a lane's ``data``: (first, end)
+        channel characters and (start, end) original characters of each."""
         if not matches:
             return []
         arr = np.asarray(matches, dtype=np.int64)
-        first = lane.char_indexes(arr[:, 1])
-        last = lane.char_indexes(arr[:, 2] - 1)
+        first = arr[:, 1] // 4
+        last = arr[:, 2] // 4 - 1
         cols = (first, last + 1, self.origin[first], self.origin[last] + 1)
         return list(zip(*(c.tolist() for c in cols), strict=True))
 
@@ -82,10 +77,10 @@ def scan_channel(text: str) -> Channel:
     expanding = out == MULTI
     if expanding.any():
         codes, origin = _with_expansions(cps, out, expanding)
-    else:
-        keep = out != 0
-        codes, origin = out[keep], np.flatnonzero(keep).astype(np.int64)
-    return Channel(Lane(codes), Lane(sound_classes(codes)), origin)
+        return Channel(Lane(codes), Lane(sound_classes(codes)), origin)
+    keep = out != 0
+    origin = np.flatnonzero(keep)
+    return Channel(Lane(out[origin]), Lane(t.sound[cps[origin]]), origin.astype(np.int64))
 
 
 def sound_classes(codes: U32) -> U32:
@@ -112,10 +107,6 @@ def _with_expansions(cps: U32, out: U32, expanding: BoolArray) -> tuple[U32, I64
         at = starts[where[cps[where] == cp]]
         codes[(at[:, None] + np.arange(len(piece))[None, :]).ravel()] = np.tile(piece, len(at))
     return codes, origin
-
-
-def to_utf8(codes: U32) -> bytes:
-    return codes.astype("<u4").tobytes().decode("utf-32-le").encode("utf-8")
 
 
 def channel_form(normalized: str) -> str:
