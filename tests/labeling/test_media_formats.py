@@ -204,14 +204,18 @@ def test_mp4_moov_before_mdat_offsets_follow(media: Path) -> None:
 
 @pytest.mark.parametrize("media", ["mp4-moov-last"], indirect=True)
 def test_mp4_64bit_box_sizes(media: Path) -> None:
-    """An mdat with a 64-bit size (as ffmpeg writes past 4 GB: 'free' + 'mdat' become one header)."""
+    """mdat and moov with 64-bit sizes (as ffmpeg writes past 4 GB: 'free' + 'mdat' become one header)."""
     data = media.read_bytes()
     at = data.index(b"free\x00\x00")  # ffmpeg reserves 8 bytes of 'free' right before 'mdat'
     assert data[at + 8:at + 12] == b"mdat"
     mdat_size = struct.unpack(">I", data[at + 4:at + 8])[0]
     patched = data[:at - 4] + struct.pack(">I4sQ", 1, b"mdat", mdat_size + 8) + data[at + 12:]
+    # moov is last here: give it a 64-bit header too (nothing after it moves).
+    moov_at = patched.rindex(b"moov") - 4
+    moov_size = struct.unpack(">I", patched[moov_at:moov_at + 4])[0]
+    patched = patched[:moov_at] + struct.pack(">I4sQ", 1, b"moov", moov_size + 8) + patched[moov_at + 8:]
     media.write_bytes(patched)
-    assert (b"mdat", mdat_size + 8) in _boxes(media)
+    assert (b"mdat", mdat_size + 8) in _boxes(media) and (b"moov", moov_size + 8) in _boxes(media)
     reference = framemd5(media, decode=False)
     labeled = _embed(media, LABEL)
     assert framemd5(labeled, decode=False) == reference
