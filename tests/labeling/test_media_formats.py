@@ -40,6 +40,7 @@ KINDS: dict[str, tuple[str, list[str], str]] = {
     "wav-bare": ("b.wav", [*_SINE, "-map_metadata", "-1", "-fflags", "+bitexact"], "wav"),
     "flac": ("a.flac", [*_SINE, "-metadata", "title=T"], "flac"),
     "flac-no-comments": ("b.flac", [*_SINE], "flac"),  # VORBIS_COMMENT removed below
+    "flac-id3": ("c.flac", [*_SINE, "-metadata", "title=T"], "flac"),  # an ID3 tag is put in front
     "mp4-moov-last": ("a.mp4", [*_VIDEO, "-metadata", "title=T"], "mp4"),
     "mp4-mdta": ("b.mp4", [*_VIDEO, "-metadata", "title=T", "-movflags", "use_metadata_tags"], "mp4"),
     "mp4-faststart": ("c.mp4", [*_VIDEO, "-metadata", "title=T", "-movflags", "+faststart"], "mp4"),
@@ -78,6 +79,11 @@ def media_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         subprocess.run(cmd, check=True)
         if kind == "flac-no-comments":
             _strip_vorbis_comment(out / name)
+        if kind == "flac-id3":
+            frame = b"\x00ripper"
+            tag = b"TENC" + len(frame).to_bytes(4, "big") + b"\x00\x00" + frame
+            id3 = b"ID3\x03\x00\x00" + bytes((0, 0, 0, len(tag))) + tag
+            (out / name).write_bytes(id3 + (out / name).read_bytes())
     return out
 
 

@@ -30,9 +30,19 @@ class _Block:
     data: bytes
 
 
+def id3_prefix_size(fh: BinaryIO) -> int:
+    """Bytes of an ID3v2 tag in front of the stream (some rippers add one; FLAC readers skip it)."""
+    fh.seek(0)
+    head = fh.read(10)
+    if len(head) < 10 or head[:3] != b"ID3" or any(b & 0x80 for b in head[6:10]):
+        return 0
+    size = (head[6] << 21) | (head[7] << 14) | (head[8] << 7) | head[9]
+    return 10 + size + (10 if head[5] & 0x10 else 0)
+
+
 def _read_blocks(fh: BinaryIO) -> tuple[list[_Block], int]:
     """All metadata blocks and the offset of the first audio frame."""
-    fh.seek(0)
+    fh.seek(id3_prefix_size(fh))
     if fh.read(4) != b"fLaC":
         raise InputError("not a FLAC file (no 'fLaC' marker)")
     blocks: list[_Block] = []
@@ -92,7 +102,16 @@ class FlacLabeler(Labeler):
 
     @classmethod
     def sniff(cls, head: bytes, path: Path) -> bool:
-        return head[:4] == b"fLaC"
+        if head[:4] == b"fLaC":
+            return True
+        if head[:3] != b"ID3":
+            return False
+        try:
+            with path.open("rb") as fh:
+                fh.seek(id3_prefix_size(fh))
+                return fh.read(4) == b"fLaC"
+        except OSError:
+            return False
 
     def embed(self, src: Path, dst: Path, label: ContentLabel) -> None:
         ours = f"{_FIELD}={label.to_json()}".encode("ascii")
@@ -111,6 +130,9 @@ class FlacLabeler(Labeler):
             if not found:
                 blocks.insert(1, _Block(_VORBIS_COMMENT, _build_comments(_VENDOR, [ours])))
             with dst.open("wb") as fout:
+                prefix = id3_prefix_size(fin)
+                fin.seek(0)
+                copy_stream(fin, fout, prefix)  # a leading ID3 tag is kept as it is
                 fout.write(b"fLaC")
                 for n, block in enumerate(blocks):
                     if len(block.data) >= 1 << 24:

@@ -165,7 +165,10 @@ class Mp3Labeler(Labeler):
     @classmethod
     def sniff(cls, head: bytes, path: Path) -> bool:
         if head[:3] == b"ID3" and len(head) >= 10 and head[3] in (2, 3, 4):
-            return True
+            # FLAC files sometimes carry an ID3 tag in front: those belong to the FLAC labeler.
+            from hegui.labeling.formats.flac import FlacLabeler
+
+            return not FlacLabeler.sniff(head, path)
         # A bare MPEG audio frame header: 11 sync bits, a valid version, layer and bitrate index.
         return (len(head) >= 4 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0
                 and head[1] & 0x18 != 0x08 and head[1] & 0x06 != 0
