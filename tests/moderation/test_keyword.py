@@ -103,6 +103,12 @@ def test_no_false_hits(detector: KeywordDetector, text: str) -> None:
     assert hits(detector, text) == []
 
 
+def test_pinyin_in_long_latin_text(detector: KeywordDetector) -> None:
+    # Many letters: the vectorized window path (few letters take the plain-Python path).
+    text = "the quick brown fox jumps over the lazy dog " * 5 + "fa lun gong" + " and more words" * 5
+    assert ("法轮功", "fa lun gong", "pinyin") in hits(detector, text)
+
+
 def test_modes_and_findings(detector: KeywordDetector) -> None:
     assert hits(detector, "you ass!") == [("ass", "ass", "exact")]
     assert hits(detector, "傻SB") == [("SB", "SB", "exact")]

@@ -6,12 +6,19 @@ import string
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from hegui.moderation.lexicon.model import ALL_TRANSFORMS, Transform
 from hegui.moderation.normalize import normalize_term, reference_normalize, scan_channel
-from hegui.moderation.normalize.fast import channel_form, pinyin_sounds
+from hegui.moderation.normalize.fast import (
+    _windows_large,
+    _windows_small,
+    channel_form,
+    letter_positions,
+    pinyin_sounds,
+    pinyin_sounds_small,
+)
 from hegui.moderation.normalize.sound import char_sound, initials
 from hegui.moderation.normalize.split_forms import split_variants
 
@@ -118,3 +125,27 @@ def test_pinyin_sounds_spell_each_character(text: str) -> None:
     if len(codes):
         assert np.all(np.diff(spelled.owner) >= 0)
     assert set(spelled.data.decode("ascii")) <= set(string.ascii_lowercase + "#")
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(alphabet=_ALPHABET, max_size=40))
+def test_small_spelling_equals_numpy_spelling(text: str) -> None:
+    codes = scan_channel(text).sound.codes
+    big, small = pinyin_sounds(codes), pinyin_sounds_small(codes.tolist())
+    assert big.data == small.data
+    assert big.owner.tolist() == small.owner.tolist()
+    assert big.unit_start.tolist() == small.unit_start.tolist()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("法轮功ab xyz。")), max_size=80), st.integers(0, 6))
+def test_pinyin_window_paths_agree(text: str, w: int) -> None:
+    codes = scan_channel(text).sound.codes
+    letters = letter_positions(codes)
+    assume(len(letters) > 0)  # pinyin windows are only cut around letters
+    small = _windows_small(letters.tolist(), codes, w)
+    large = _windows_large(letters, codes, w)
+    assert small[2].data == large[2].data
+    assert small[1].tolist() == large[1].tolist()
+    keep = [i for i, c in enumerate(small[1].tolist()) if c != ord("#") or codes[small[0][i]] == ord("#")]
+    assert [small[0][i] for i in keep] == [int(large[0][i]) for i in keep]

@@ -16,8 +16,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 from hegui.core.types import DetectionContext, Detector, Finding, significant_tail
 from hegui.moderation.lexicon.model import ContextRule, Lexicon, MatchMode, Term, Transform
 from hegui.moderation.matcher import Matcher, build_matcher
@@ -222,24 +220,7 @@ class KeywordDetector(Detector):
         letters = fast.letter_positions(all_codes)
         if not len(letters) or self._pinyin_matcher is None:
             return
-        w = self._max_units
-        lo = np.maximum(letters - w, 0)
-        hi = np.minimum(letters + w + 1, len(all_codes))
-        # Merge overlapping windows: a new window starts where lo exceeds every earlier hi.
-        run_hi = np.maximum.accumulate(hi)
-        new = np.ones(len(lo), dtype=bool)
-        new[1:] = lo[1:] > run_hi[:-1]
-        starts = lo[new]
-        ends = run_hi[np.append(np.flatnonzero(new[1:]), len(lo) - 1)]
-        # All windows in one spelling and one scan, each followed by an unpronounceable separator
-        # (never part of a pattern, so no match crosses from one window into the next).
-        sizes = ends - starts + 1
-        window = np.repeat(np.arange(len(starts)), sizes)
-        pos = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-        is_sep = pos == sizes[window] - 1
-        index = np.where(is_sep, 0, starts[window] + pos)
-        codes = np.where(is_sep, np.uint32(ord("#")), all_codes[index]).astype(np.uint32)
-        spelled = fast.pinyin_sounds(codes)
+        index, codes, spelled = fast.pinyin_windows(all_codes, letters, self._max_units)
         is_letter = (codes >= 0x61) & (codes <= 0x7A)
         for pid, sb, eb in self._pinyin_matcher.scan(spelled.data):
             if not (spelled.is_boundary(sb) and spelled.is_boundary(eb)):
