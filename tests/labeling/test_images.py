@@ -255,3 +255,20 @@ def test_digest_changes_when_the_media_changes(kind: str, image_factory: Factory
     flipped = tmp_path / ("flipped" + a.suffix)
     flipped.write_bytes(bytes(data))
     assert labeler.content_digest(flipped) != digest
+
+
+def test_png_xmp_in_a_ztxt_chunk_is_merged_not_lost(tmp_path: Path) -> None:
+    foreign = ('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf'
+               '-syntax-ns#"><rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/" '
+               'dc:format="image/x-test"/></rdf:RDF></x:xmpmeta>')
+    info = PngImagePlugin.PngInfo()
+    info.add_text("XML:com.adobe.xmp", foreign, zip=True)  # a zTXt chunk, as some old tools write
+    src = tmp_path / "z.png"
+    Image.new("RGB", (4, 4)).save(src, pnginfo=info)
+    dst = tmp_path / "out.png"
+    label_file(src, dst, LABEL)
+    chunks = png_chunks(dst.read_bytes())
+    assert [t for t, _ in chunks].count(b"zTXt") == 0
+    [xmp] = [d for t, d in chunks if t == b"iTXt" and d.startswith(b"XML:com.adobe.xmp\0")]
+    assert b'dc:format="image/x-test"' in xmp
+    assert labeler_for(dst).extract(dst).label == LABEL

@@ -129,7 +129,9 @@ class PngLabeler(Labeler):
             chunks, tail = _scan(source)
             existing_xmp: bytes | None = None
             for chunk in chunks:
-                if chunk.type == b"iTXt" and _keyword(source, chunk) == XMP_KEYWORD and existing_xmp is None:
+                # XMP belongs in iTXt, but some tools put it in tEXt/zTXt: merge from whichever is first.
+                if existing_xmp is None and chunk.type in TEXT_TYPES \
+                        and _keyword(source, chunk) == XMP_KEYWORD:
                     existing_xmp = _text(source, chunk)[1]
             if not any(c.type == b"IDAT" for c in chunks):
                 raise source.fail("no IDAT (image data) chunk")
