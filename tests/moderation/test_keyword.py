@@ -144,6 +144,14 @@ def test_empty_library_and_empty_terms() -> None:
     assert [f.evidence for f in KeywordDetector([odd]).detect("。。网上赌场", CTX)] == ["赌场"]
 
 
+def test_characters_beyond_the_bmp_keep_their_identity() -> None:
+    # U+20002 and U+20004 (CJK extension B, no pinyin) share one lane unit; verification tells them apart.
+    lib = Lexicon("ext", "1", terms=[Term("\U00020002赌", "A1.8")])
+    det = KeywordDetector([lib])
+    assert [f.span for f in det.detect("看\U00020002赌", CTX)] == [(1, 3)]
+    assert det.detect("看\U00020004赌", CTX) == []
+
+
 def test_per_term_transforms_are_exact() -> None:
     only_exact = Lexicon("s", "1", terms=[Term("赌场", "A1.8", transforms=frozenset())])
     det = KeywordDetector([only_exact])

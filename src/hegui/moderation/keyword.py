@@ -22,7 +22,6 @@ from hegui.moderation.matcher import Matcher, build_matcher
 from hegui.moderation.normalize import batch, fast
 from hegui.moderation.normalize.chars import normalize_char, normalize_term
 from hegui.moderation.normalize.fast import lane_pattern
-from hegui.moderation.normalize.tables import CLASS_BASE
 from hegui.moderation.normalize.verify import MIN_INITIALS_CHARS, TermForms, accept
 
 log = logging.getLogger(__name__)
@@ -87,7 +86,10 @@ class KeywordDetector(Detector):
         self._context: dict[str, list[ContextRule]] = defaultdict(list)
         for lex in self.lexicons:
             for rule in lex.context:
-                self._context[rule.term].append(rule)
+                # Context words normalized once here, not on every hit.
+                self._context[rule.term].append(ContextRule(
+                    rule.term, tuple(normalize_term(w) for w in rule.require_any),
+                    tuple(normalize_term(w) for w in rule.exclude_any), rule.window))
         self._forms: dict[int, TermForms] = {}
         self._transforms = [t.transforms for t in self.terms]
         # Hits of these terms in the scan channel need no verification: the channel IS their form.
@@ -107,7 +109,7 @@ class KeywordDetector(Detector):
         longest_allow = max((len(p) for p in self._allow_norm), default=0)
         # Significant characters a hit may span (channel chars, pinyin letters, exact chars) plus the
         # right context its checks read (word boundary, context window, an allow phrase around it).
-        longest = (self._sound.longest() // 4, self._plain.longest() // 4, self._pinyin.longest(),
+        longest = (self._sound.longest() // 2, self._plain.longest() // 2, self._pinyin.longest(),
                    self._raw.longest() // 4)
         self._holdback = (max(longest)
                           + max(window, longest_allow, 1))
@@ -120,7 +122,6 @@ class KeywordDetector(Detector):
         spelled = batch.spellings(sound_forms)
         sound_lane, plain_lane, pinyin = self._sound.add, self._plain.add, self._pinyin.add
         trusted, all_transforms = self._trusted, self._transforms
-        first_class = chr(CLASS_BASE)
         for i, plain, sound, spelling in zip(normal, plain_forms, sound_forms, spelled, strict=True):
             term = self.terms[i]
             if not plain:
@@ -130,13 +131,14 @@ class KeywordDetector(Detector):
                 all_transforms[i] = term.transforms - _SOUND_TRANSFORMS
             transforms = all_transforms[i]
             homophones = Transform.HOMOPHONES in transforms
-            trusted[i] = transforms >= _TRUSTED_WITH
+            # A character beyond the BMP shares its lane unit with all others: verify those hits.
+            trusted[i] = transforms >= _TRUSTED_WITH and fast.is_bmp(plain)
             self._plain_forms[i] = plain
             if homophones:
                 sound_lane(lane_pattern(sound), (i, "main"))
             else:
                 plain_lane(lane_pattern(plain), (i, "main"))
-            if Transform.PINYIN in transforms and max(sound) >= first_class:
+            if Transform.PINYIN in transforms and fast.has_sound_class(sound):
                 pinyin(spelling.encode("ascii"), (i, "pinyin"))
                 self._max_units = max(self._max_units, len(plain))
             if not transforms & _EXTRA_FORMS:
@@ -152,7 +154,7 @@ class KeywordDetector(Detector):
                     lane.add(lane_pattern(fast.channel_form(form) if homophones else form), (i, "split"))
         for i, term in enumerate(self.terms):
             if term.mode is MatchMode.EXACT:
-                self._raw.add(lane_pattern(term.text), (i, "exact"))
+                self._raw.add(term.text.encode("utf-32-le", "surrogatepass"), (i, "exact"))
         for k, phrase in enumerate(self._allow_norm):
             self._plain.add(lane_pattern(phrase), (-1 - k, "allow"))
 
@@ -185,7 +187,7 @@ class KeywordDetector(Detector):
                                         (self._plain, self._plain_matcher, channel.plain)):
             if matcher is None or not len(lane.codes):
                 continue
-            found = [m for m in matcher.scan(lane.data) if m[1] % 4 == 0]
+            found = [m for m in matcher.scan(lane.data) if m[1] % 2 == 0]
             for (pid, _sb, _eb), (a, b, start, end) in zip(found, channel.spans(found), strict=True):
                 for idx, kind in patterns.entries[pid]:
                     if idx < 0:
@@ -268,9 +270,9 @@ class KeywordDetector(Detector):
     def _context_ok(self, text: str, hit: _Hit) -> bool:
         for rule in self._context.get(self.terms[hit.term].text, ()):
             around = normalize_term(text[max(0, hit.start - rule.window): hit.end + rule.window])
-            if rule.require_any and not any(normalize_term(w) in around for w in rule.require_any):
+            if rule.require_any and not any(w in around for w in rule.require_any):
                 return False
-            if any(normalize_term(w) in around for w in rule.exclude_any):
+            if any(w in around for w in rule.exclude_any):
                 return False
         return True
 

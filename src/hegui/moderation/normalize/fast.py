@@ -23,22 +23,39 @@ BoolArray = npt.NDArray[np.bool_]
 Match = tuple[int, int, int]
 
 
+# Lanes are scanned as UTF-16 code units; characters beyond the BMP (rare once normalized: CJK
+# extension B and later) all become this one unit (U+FFFD itself is a symbol, so normalization drops
+# it). A term holding such a character therefore needs its hits verified.
+BEYOND_BMP = 0xFFFD
+
+
 def lane_pattern(form: str) -> bytes:
     """How a lane pattern is written (see ``Lane``)."""
-    return form.encode("utf-32-le")
+    return "".join(c if c < "\ufffd" else "\ufffd" for c in form).encode("utf-16-le")
+
+
+def is_bmp(form: str) -> bool:
+    """True when every character of ``form`` has a lane unit of its own."""
+    return not form or max(form) < "\ufffd"
+
+
+def has_sound_class(form: str) -> bool:
+    """Does a sound-lane form hold a homophone class (a character with a sound)?"""
+    top = chr(CLASS_BASE + len(tables().syllables))
+    return any(chr(CLASS_BASE) <= c < top for c in form)
 
 
 @dataclass(slots=True)
 class Lane:
-    """One lane of a channel: ``codes`` and ``data``, what a matcher scans: the codes as UTF-32-LE,
-    so byte offset // 4 is the character index (no offset tables) and no UTF-8 encoding is needed.
-    Patterns are UTF-32-LE too; a match at an offset that is not a multiple of 4 is not one."""
+    """One lane of a channel: ``codes`` and ``data``, what a matcher scans: one 16-bit unit per
+    character (see BEYOND_BMP), so byte offset // 2 is the character index (no offset tables, no
+    UTF-8 encoding). A match at an odd offset is not one."""
 
     codes: U32
 
     @property
     def data(self) -> bytes:
-        return self.codes.astype("<u4", copy=False).tobytes()
+        return np.minimum(self.codes, BEYOND_BMP).astype("<u2").tobytes()
 
 
 @dataclass(slots=True)
@@ -51,7 +68,7 @@ class Channel:
     @property
     def plain_text(self) -> str:
         if self._plain_text is None:
-            self._plain_text = self.plain.data.decode("utf-32-le")
+            self._plain_text = self.plain.codes.astype("<u4").tobytes().decode("utf-32-le")
         return self._plain_text
 
     def spans(self, matches: list[Match]) -> list[tuple[int, int, int, int]]:
@@ -60,8 +77,8 @@ class Channel:
         if not matches:
             return []
         arr = np.asarray(matches, dtype=np.int64)
-        first = arr[:, 1] // 4
-        last = arr[:, 2] // 4 - 1
+        first = arr[:, 1] // 2
+        last = arr[:, 2] // 2 - 1
         cols = (first, last + 1, self.origin[first], self.origin[last] + 1)
         return list(zip(*(c.tolist() for c in cols), strict=True))
 

@@ -28,9 +28,10 @@ UNICODE_SIZE = 0x110000
 # Marks a codepoint whose normalized form is several characters (ß → ss, ⑩ → 10, ㈱ → 株): rare,
 # handled by a slower path.
 MULTI = np.uint32(0xFFFFFFFF)
-# Homophone classes are coded from here (supplementary private use: real private-use characters are
-# dropped by the INVISIBLE transformation, so no text character survives with these codes).
-CLASS_BASE = 0xF0000
+# Homophone classes are coded from here (the BMP private use area, 6,400 codes for ~420 syllables:
+# real private-use characters are dropped by the INVISIBLE transformation, so no text character
+# survives with these codes).
+CLASS_BASE = 0xE000
 
 U32 = npt.NDArray[np.uint32]
 U8 = npt.NDArray[np.uint8]
