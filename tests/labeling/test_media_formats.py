@@ -38,6 +38,8 @@ KINDS: dict[str, tuple[str, list[str], str]] = {
     "mp3-bare": ("c.mp3", [*_SINE, "-c:a", "libmp3lame", "-id3v2_version", "0", "-write_xing", "0"], "mp3"),
     "wav": ("a.wav", [*_SINE, "-metadata", "title=T"], "wav"),
     "wav-bare": ("b.wav", [*_SINE, "-map_metadata", "-1", "-fflags", "+bitexact"], "wav"),
+    # An 'id3 ' chunk (ID3v2.3 with a title) is appended below.
+    "wav-id3": ("c.wav", [*_SINE, "-map_metadata", "-1", "-fflags", "+bitexact"], "wav"),
     "flac": ("a.flac", [*_SINE, "-metadata", "title=T"], "flac"),
     "flac-no-comments": ("b.flac", [*_SINE], "flac"),  # VORBIS_COMMENT removed below
     "flac-id3": ("c.flac", [*_SINE, "-metadata", "title=T"], "flac"),  # an ID3 tag is put in front
@@ -50,7 +52,7 @@ KINDS: dict[str, tuple[str, list[str], str]] = {
     "mov": ("d.mov", [*_VIDEO, "-metadata", "title=T", "-f", "mov"], "mp4"),
     "m4a": ("e.m4a", [*_SINE, "-c:a", "aac", "-metadata", "title=T"], "mp4"),
 }
-HAS_TITLE = {k for k, (_, args, _) in KINDS.items() if "title=T" in args}
+HAS_TITLE = {k for k, (_, args, _) in KINDS.items() if "title=T" in args} | {"wav-id3"}
 
 
 def _strip_vorbis_comment(path: Path) -> None:
@@ -71,6 +73,14 @@ def _strip_vorbis_comment(path: Path) -> None:
     path.write_bytes(bytes(out) + data[pos:])
 
 
+def _append_id3_chunk(path: Path) -> None:
+    title = b"\x00" + b"T"
+    frame = b"TIT2" + len(title).to_bytes(4, "big") + b"\x00\x00" + title
+    tag = b"ID3\x03\x00\x00" + bytes((0, 0, 0, len(frame))) + frame
+    data = path.read_bytes() + b"id3 " + struct.pack("<I", len(tag)) + tag + b"\x00" * (len(tag) & 1)
+    path.write_bytes(data[:4] + struct.pack("<I", len(data) - 8) + data[8:])
+
+
 @pytest.fixture(scope="session")
 def media_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("media")
@@ -79,6 +89,8 @@ def media_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         subprocess.run(cmd, check=True)
         if kind == "flac-no-comments":
             _strip_vorbis_comment(out / name)
+        if kind == "wav-id3":
+            _append_id3_chunk(out / name)
         if kind == "flac-id3":
             frame = b"\x00ripper"
             tag = b"TENC" + len(frame).to_bytes(4, "big") + b"\x00\x00" + frame
@@ -292,3 +304,12 @@ def test_mp4_fragment_index_points_at_moofs(media: Path) -> None:
                 pos = box.start + 16 + n * (2 * width + tail) + width
                 offsets.append(int.from_bytes(data[pos:pos + width], "big"))
     assert offsets and set(offsets) <= moofs
+
+
+@pytest.mark.parametrize("media", ["wav-id3"], indirect=True)
+def test_wav_id3_chunk_carries_the_same_label(media: Path) -> None:
+    labeled = _embed(_embed(media, LABEL), OTHER, media.with_name("again.wav"))
+    reading = labeler_for(labeled).extract(labeled)
+    # No LIST/INFO is added: ffmpeg would then hide the ID3 chunk (and its title) — see wav.py.
+    assert sorted(c.name for c in reading.carriers) == ["riff-aigc", "riff-id3-txxx"]
+    assert reading.label == OTHER

@@ -8,6 +8,7 @@ without a tag gets a new v2.3 tag (the version most players and Windows read).
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 import struct
 from dataclasses import dataclass
@@ -156,6 +157,52 @@ def _txxx_frame(major: int, label: ContentLabel) -> bytes:
     return b"TXXX" + size + b"\x00\x00" + body
 
 
+def read_tag_bytes(data: bytes) -> _Tag | None:
+    """Parse an ID3v2 tag held in memory (e.g. the ``id3 `` chunk of a WAV file)."""
+    return _read_tag(io.BytesIO(data))
+
+
+def build_tag(tag: _Tag | None, label: ContentLabel, where: str) -> bytes:
+    """A complete ID3v2 tag: ``tag``'s frames (v2.3/v2.4 kept) with our TXXX replacing any old one;
+    a new v2.3 tag when ``tag`` is None."""
+    if tag is not None and tag.major == 2:
+        raise LabelError(f"{where}: ID3v2.2 tags cannot carry a TXXX frame; "
+                         "convert the tag to v2.3 or v2.4 first")
+    major = tag.major if tag is not None else 3
+    flags = 0
+    frames = b""
+    if tag is not None:
+        # The extended header and footer describe the old tag (CRC, padding): drop them.
+        # v2.3 tag-level unsynchronisation was undone while parsing, so it is cleared too.
+        flags = tag.flags & ~(_EXTENDED | _FOOTER | (_UNSYNC if major == 3 else 0))
+        for frame in tag.frames:
+            if _is_aigc(tag, frame):
+                continue  # one label per file: the old one is replaced
+            size = _to_syncsafe(len(frame.raw)) if major == 4 else struct.pack(">I", len(frame.raw))
+            frames += frame.frame_id + size + struct.pack(">H", frame.flags) + frame.raw
+    frames += _txxx_frame(major, label)
+    return b"ID3" + bytes((major, 0, flags)) + _to_syncsafe(len(frames)) + frames
+
+
+def tag_carriers(tag: _Tag | None, name: str) -> list[Carrier]:
+    """Every TXXX:AIGC frame of the tag as a Carrier."""
+    carriers: list[Carrier] = []
+    if tag is None:
+        return carriers
+    for frame in tag.frames:
+        if frame.frame_id != b"TXXX":
+            continue
+        payload = _frame_payload(tag, frame)
+        parts = _split_txxx(payload) if payload is not None else None
+        if parts is None or parts[0].strip().upper() != _DESCRIPTION:
+            continue
+        try:
+            carriers.append(Carrier(name, ContentLabel.from_json(parts[1]), parts[1]))
+        except LabelError as err:
+            carriers.append(Carrier(name, None, parts[1], err.message))
+    return carriers
+
+
 @register_labeler
 class Mp3Labeler(Labeler):
     name: ClassVar[str] = "mp3"
@@ -177,48 +224,17 @@ class Mp3Labeler(Labeler):
     def embed(self, src: Path, dst: Path, label: ContentLabel) -> None:
         with src.open("rb") as fin:
             tag = _read_tag(fin)
-            if tag is not None and tag.major == 2:
-                raise LabelError(f"{src}: ID3v2.2 tags cannot carry a TXXX frame; "
-                                 "convert the tag to v2.3 or v2.4 first")
-            major = tag.major if tag is not None else 3
-            flags = 0
-            frames = b""
-            if tag is not None:
-                # The extended header and footer describe the old tag (CRC, padding): drop them.
-                # v2.3 tag-level unsynchronisation was undone while parsing, so it is cleared too.
-                flags = tag.flags & ~(_EXTENDED | _FOOTER | (_UNSYNC if major == 3 else 0))
-                for frame in tag.frames:
-                    if _is_aigc(tag, frame):
-                        continue  # one label per file: the old one is replaced
-                    size = (_to_syncsafe(len(frame.raw)) if major == 4
-                            else struct.pack(">I", len(frame.raw)))
-                    frames += frame.frame_id + size + struct.pack(">H", frame.flags) + frame.raw
-            frames += _txxx_frame(major, label)
-            header = b"ID3" + bytes((major, 0, flags)) + _to_syncsafe(len(frames))
+            new_tag = build_tag(tag, label, str(src))
             fin.seek(tag.total_size if tag is not None else 0)
             with dst.open("wb") as fout:
-                fout.write(header + frames)
+                fout.write(new_tag)
                 copy_stream(fin, fout)
 
     def extract(self, path: Path) -> LabelReading:
         reading = LabelReading(format=self.name)
         with path.open("rb") as fh:
             tag = _read_tag(fh)
-        if tag is None:
-            return reading
-        for frame in tag.frames:
-            if frame.frame_id != b"TXXX":
-                continue
-            payload = _frame_payload(tag, frame)
-            if payload is None:
-                continue
-            parts = _split_txxx(payload)
-            if parts is None or parts[0].strip().upper() != _DESCRIPTION:
-                continue
-            try:
-                reading.carriers.append(Carrier("id3-txxx", ContentLabel.from_json(parts[1]), parts[1]))
-            except LabelError as err:
-                reading.carriers.append(Carrier("id3-txxx", None, parts[1], err.message))
+        reading.carriers.extend(tag_carriers(tag, "id3-txxx"))
         return reading
 
     def content_digest(self, path: Path) -> bytes:

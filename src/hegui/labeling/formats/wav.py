@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, ClassVar
@@ -18,8 +19,10 @@ from hegui.core.errors import InputError, LabelError
 from hegui.core.label import ContentLabel
 from hegui.labeling.base import Carrier, Labeler, LabelReading, copy_stream, register_labeler
 from hegui.labeling.formats._stream import hash_range, read_exact
+from hegui.labeling.formats.mp3 import build_tag, read_tag_bytes, tag_carriers
 
 _CHUNK_ID = b"AIGC"
+_ID3_CHUNKS = (b"id3 ", b"ID3 ")  # an ID3v2 tag inside RIFF (ffmpeg -write_id3v2 1, many tag editors)
 _MAX_META_CHUNK = 64 << 20  # a LIST/AIGC chunk bigger than this is not metadata we should load
 
 
@@ -120,14 +123,27 @@ class WavLabeler(Labeler):
             chunks = _scan(fin)
             infos = [c for c in chunks if _is_info(fin, c)]
             # Our LIST/INFO entry goes into the first existing INFO list; others lose stale entries.
-            new_info: dict[int, bytes] = {}
+            replacements: dict[int, bytes] = {}
             for n, chunk in enumerate(infos):
                 kept = [(i, v) for i, v in _info_entries(_read_payload(fin, chunk)) if i != _CHUNK_ID]
                 if n == 0:
                     kept.append((_CHUNK_ID, value + b"\x00"))
-                new_info[chunk.offset] = _info_list(kept)
+                replacements[chunk.offset] = _info_list(kept)
+            # An ID3 chunk, when the file has one, carries the same label (TXXX:AIGC) so that
+            # ID3-reading tools see it too; one the parser cannot read is copied untouched.
+            id3_updated = False
+            for chunk in chunks:
+                if chunk.chunk_id in _ID3_CHUNKS:
+                    with suppress(InputError):
+                        tag = read_tag_bytes(_read_payload(fin, chunk))
+                        if tag is not None and tag.major != 2:
+                            new_tag = build_tag(tag, label, str(src))
+                            replacements[chunk.offset] = _chunk(chunk.chunk_id, new_tag)
+                            id3_updated = True
             ours = _chunk(_CHUNK_ID, value)
-            if not infos:
+            if not infos and not id3_updated:
+                # ffmpeg shows ID3 chunk metadata only when there is no LIST/INFO: adding one would
+                # hide the file's ID3 tags from it, and the ID3 chunk already shows our label.
                 ours += _info_list([(_CHUNK_ID, value + b"\x00")])
             with dst.open("wb") as fout:
                 fout.write(b"RIFF\x00\x00\x00\x00WAVE")
@@ -137,8 +153,8 @@ class WavLabeler(Labeler):
                     if chunk.chunk_id == b"data" and ours:
                         fout.write(ours)  # before the samples, where streaming readers see it
                         ours = b""
-                    if chunk.offset in new_info:
-                        fout.write(new_info[chunk.offset])
+                    if chunk.offset in replacements:
+                        fout.write(replacements[chunk.offset])
                         continue
                     fin.seek(chunk.offset)
                     copy_stream(fin, fout, 8 + chunk.size)
@@ -160,14 +176,18 @@ class WavLabeler(Labeler):
                     for entry_id, raw in _info_entries(_read_payload(fh, chunk)):
                         if entry_id == _CHUNK_ID:
                             reading.carriers.append(_carrier("riff-info-aigc", raw))
+                elif chunk.chunk_id in _ID3_CHUNKS:
+                    with suppress(InputError):  # an unreadable ID3 chunk is not a label carrier
+                        tag = read_tag_bytes(_read_payload(fh, chunk))
+                        reading.carriers.extend(tag_carriers(tag, "riff-id3-txxx"))
         return reading
 
     def content_digest(self, path: Path) -> bytes:
-        """SHA-256 over every chunk except the label carriers (``AIGC`` and ``LIST/INFO``)."""
+        """SHA-256 over every chunk except the label carriers (``AIGC``, ``LIST/INFO``, ``id3 ``)."""
         digest = hashlib.sha256()
         with path.open("rb") as fh:
             for chunk in _scan(fh):
-                if chunk.chunk_id == _CHUNK_ID or _is_info(fh, chunk):
+                if chunk.chunk_id == _CHUNK_ID or chunk.chunk_id in _ID3_CHUNKS or _is_info(fh, chunk):
                     continue
                 fh.seek(chunk.offset)
                 hash_range(fh, digest, 8 + chunk.size)
