@@ -128,9 +128,9 @@ def read_terms(path: Path, default: frozenset[Transform], source: str = "") -> l
             modes[mode_s] = parse_mode(mode_s, f"{path}:{lineno}")
         if edits_s not in edits:
             edits[edits_s] = apply_transform_edits(default, edits_s, f"{path}:{lineno}")
-        terms.append(Term(text=term, risk=risk, weight=weights[weight_s], mode=modes[mode_s],
-                          transforms=edits[edits_s], note=fields[5].strip() if n > 5 else "",
-                          source=origin))
+        # Positional: measurably cheaper than keywords for the frozen dataclass, 100k times over.
+        terms.append(Term(term, risk, weights[weight_s], modes[mode_s], edits[edits_s],
+                          fields[5].strip() if n > 5 else "", origin))
     return terms
 
 

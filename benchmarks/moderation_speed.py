@@ -1,0 +1,243 @@
+"""Moderation speed with a >= 100,000-term keyword library (issue 2 figures).
+
+Builds the library the way a user would: ``hegui lexicon import`` of the public konsheng lists (with
+docs/examples/konsheng-map.toml) and the houbb list into a temporary library. Then prints, pinned to
+one core (sched_setaffinity, like ``taskset -c N``) with one numpy/BLAS thread, medians of several runs:
+
+1. keyword stage incl. normalization on Chinese text (COLD texts concatenated), MB/s per core
+   (target >= 50) — and as the limit, measured in the same run: raw Hyperscan scanning of the already
+   normalized text with the same terms (their normalized channel forms), and the normalization alone;
+2. keyword + PII stages on 1 KB messages, messages/s per core (target >= 5,000);
+3. library + engine start-up seconds (target <= 2) and RSS MB (target <= 400), each in a fresh
+   subprocess: with warm caches (the Hyperscan database and normalizer tables cached on disk, the
+   normal case after the first start) and cold (empty cache dir); baseline: ``import hegui`` alone.
+
+Run: .venv/bin/python benchmarks/moderation_speed.py [--runs 5] [--cpu 0]
+Needs ../shared/data (lexicons/, cold/); prints a clear message and exits 0 when it is absent.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy is imported (by hegui, below)
+
+import argparse
+import csv
+import json
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = (REPO / ".." / "shared" / "data").resolve()
+KONSHENG = DATA / "lexicons" / "konsheng"
+HOUBB = DATA / "lexicons" / "houbb"
+COLD = [DATA / "cold" / "train.csv", DATA / "cold" / "dev.csv"]
+MAP = REPO / "docs" / "examples" / "konsheng-map.toml"
+
+STARTUP_CODE = """
+import json, sys, time
+t0 = time.perf_counter()
+mode = sys.argv[1]
+if mode != "baseline":
+    from hegui.moderation.lexicon import load_lexicons, seed_lexicon_path
+    from hegui.moderation.keyword import KeywordDetector
+    lexicons = load_lexicons([seed_lexicon_path(), sys.argv[2]])
+    detectors = [KeywordDetector(lexicons)]
+    try:
+        from hegui.moderation.pii import PIIDetector
+        detectors.append(PIIDetector())
+    except ImportError:
+        pass
+    detectors[0].detect("启动检查")
+else:
+    import hegui
+seconds = time.perf_counter() - t0
+# VmHWM (peak RSS of this process image): ru_maxrss would include the parent's peak (kept over exec).
+with open("/proc/self/status") as fh:
+    rss_mb = next(int(line.split()[1]) for line in fh if line.startswith("VmHWM")) / 1024
+print(json.dumps({"seconds": seconds, "rss_mb": rss_mb}))
+"""
+
+
+def median_of(runs: int, fn: Callable[[], float]) -> float:
+    return statistics.median(fn() for _ in range(runs))
+
+
+def timed(fn: Callable[[], object]) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def cold_texts() -> list[str]:
+    texts: list[str] = []
+    for path in COLD:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            texts += [row["TEXT"] for row in csv.DictReader(fh)]
+    return texts
+
+
+def build_library(root: Path) -> Path:
+    from hegui.moderation.lexicon.importer import import_word_lists, load_import_map
+
+    lib = root / "public-lists"
+    t0 = time.perf_counter()
+    first = import_word_lists(sorted(KONSHENG.glob("*.txt")), lib, mapping=load_import_map(MAP), weight=0.5)
+    second = import_word_lists(sorted(HOUBB.glob("*.txt")), lib, risk="A1.8", weight=0.5)
+    print(f"library: imported {first.added} konsheng + {second.added} houbb terms = "
+          f"{first.added + second.added} terms in {time.perf_counter() - t0:.1f} s "
+          f"({first.conflict_count + second.conflict_count} conflicts kept as first seen)")
+    return lib
+
+
+def keyword_throughput(detector: object, text: str, runs: int) -> None:
+    from hegui.moderation.lexicon.keys import key_function
+    from hegui.moderation.matcher import build_matcher
+
+    detect = detector.detect  # type: ignore[attr-defined]
+    # Keep one run under ~20 s on a slow or busy machine: estimate on a sample, shrink if needed.
+    sample = text[:100_000]
+    per_char = timed(lambda: detect(sample)) / len(sample)
+    if per_char * len(text) > 20:
+        text = text[: max(len(sample), int(20 / per_char))]
+        print(f"    (keyword stage slow here: measuring on the first {len(text):,} characters)")
+    mb = len(text.encode("utf-8")) / 1e6
+    findings = len(detect(text))
+    full = median_of(runs, lambda: timed(lambda: detect(text)))
+    # Baseline: the same terms, normalized (character-level transformations, as the importer's
+    # de-duplication key does), scanned over the text normalized the same way — outside the clock.
+    key = key_function()
+    terms = [t.text for lex in detector.lexicons for t in lex.terms]  # type: ignore[attr-defined]
+    patterns = [f.encode("utf-8") for f in {key(t) for t in terms} if f]
+    normalized = key(text).encode("utf-8")
+    raw_matcher = build_matcher(patterns, "auto")
+    raw_hits = len(raw_matcher.scan(normalized))
+    raw = median_of(runs, lambda: timed(lambda: raw_matcher.scan(normalized)))
+    nmb = len(normalized) / 1e6
+    print(f"\n[1] keyword stage on COLD texts concatenated: {mb:.2f} MB UTF-8, {len(text):,} chars")
+    print(f"    keyword stage incl. normalization : {mb / full:8.1f} MB/s per core   "
+          f"(target >= 50; {findings:,} findings)")
+    print(f"    baseline: {raw_matcher.backend} scan of the normalized text ({nmb:.2f} MB) with the same "
+          f"{len(patterns):,} terms, normalized: {nmb / raw:8.1f} MB/s ({raw_hits:,} hits reported)")
+    if raw_matcher.backend == "hyperscan":
+        import hyperscan
+
+        db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        db.compile(expressions=patterns, ids=list(range(len(patterns))), elements=len(patterns), flags=0,
+                   literal=True)
+        scratch = hyperscan.Scratch(db)
+        bare = median_of(runs, lambda: timed(lambda: db.scan(normalized, match_event_handler=None,
+                                                             scratch=scratch)))
+        print(f"    limit: the same Hyperscan scan without reporting matches (no Python callback): "
+              f"{nmb / bare:8.1f} MB/s")
+
+
+def message_rate(keyword: object, texts: list[str], runs: int) -> None:
+    rng = random.Random(7)
+    messages = []
+    for _ in range(2000):
+        parts: list[str] = []
+        while sum(len(p.encode("utf-8")) for p in parts) < 1024:
+            parts.append(rng.choice(texts))
+        messages.append("".join(parts).encode("utf-8")[:1024].decode("utf-8", "ignore"))
+    stages: list[tuple[str, Callable[[str], object]]] = [("keyword", keyword.detect)]  # type: ignore[attr-defined]
+    try:
+        from hegui.moderation.pii import PIIDetector
+
+        stages.append(("pii", PIIDetector().detect))
+    except ImportError:
+        print("    (PII detector not available yet: keyword stage only)")
+
+    def run_all() -> float:
+        t0 = time.perf_counter()
+        for m in messages:
+            for _name, fn in stages:
+                fn(m)
+        return time.perf_counter() - t0
+
+    seconds = median_of(runs, run_all)
+    names = " + ".join(n for n, _ in stages)
+    print(f"\n[2] {names} on {len(messages)} messages of 1 KB: {len(messages) / seconds:,.0f} messages/s "
+          "per core (target >= 5,000)")
+    for name, fn in stages:
+        alone = median_of(runs, lambda fn=fn: timed(lambda: [fn(m) for m in messages]))
+        print(f"    {name:8s} alone: {len(messages) / alone:10,.0f} messages/s "
+              f"({alone / len(messages) * 1e6:.0f} µs a message)")
+
+
+def startup(lib: Path, cpu: int, runs: int) -> None:
+    def fresh(mode: str, cache: Path) -> dict[str, float]:
+        env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
+        cmd = ["taskset", "-c", str(cpu), sys.executable, "-c", STARTUP_CODE, mode, str(lib)]
+        out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False, timeout=600)
+        if out.returncode != 0:
+            raise SystemExit(f"start-up subprocess failed:\n{out.stderr[-2000:]}")
+        result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+        return result
+
+    with tempfile.TemporaryDirectory() as cold_dir:
+        cold = fresh("engine", Path(cold_dir))  # fills the caches
+        warm = [fresh("engine", Path(cold_dir)) for _ in range(runs)]
+        base = [fresh("baseline", Path(cold_dir)) for _ in range(runs)]
+    print("\n[3] library + engine start-up in a fresh process (seed library + the imported lists, "
+          "keyword + PII detectors)")
+    print(f"    warm caches: {statistics.median(w['seconds'] for w in warm):.2f} s, "
+          f"RSS {statistics.median(w['rss_mb'] for w in warm):.0f} MB   (targets <= 2 s, <= 400 MB)")
+    print(f"    cold caches: {cold['seconds']:.2f} s, RSS {cold['rss_mb']:.0f} MB   "
+          "(first start on a machine: Hyperscan compile + normalizer tables)")
+    print(f"    baseline `import hegui`: {statistics.median(b['seconds'] for b in base):.2f} s, "
+          f"RSS {statistics.median(b['rss_mb'] for b in base):.0f} MB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--runs", type=int, default=5, help="runs per figure (median printed)")
+    parser.add_argument("--cpu", type=int, default=None, help="core to pin to (default: the last one)")
+    args = parser.parse_args()
+    missing = [p for p in (KONSHENG, HOUBB, *COLD) if not p.exists()]
+    if missing:
+        print(f"moderation_speed: development data missing ({missing[0]}); this benchmark needs "
+              f"../shared/data (lexicons/, cold/) — skipped.")
+        return
+    cpu = args.cpu if args.cpu is not None else max(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, {cpu})
+    load = os.getloadavg()
+    print(f"machine: {os.cpu_count()} cores, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; "
+          f"pinned to core {cpu}; median of {args.runs} runs")
+    from hegui.moderation import matcher_backends
+
+    if not matcher_backends.hyperscan_available():
+        print("note: Hyperscan does not run here; figures use the ahocorasick fallback")
+    try:
+        from hegui.moderation.keyword import KeywordDetector
+    except ImportError:
+        print("moderation_speed: hegui.moderation.keyword is not there yet — skipped.")
+        return
+    from hegui.moderation.lexicon import load_lexicons, seed_lexicon_path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        lib = build_library(Path(tmp))
+        lexicons = load_lexicons([seed_lexicon_path(), lib])
+        t0 = time.perf_counter()
+        detector = KeywordDetector(lexicons)
+        print(f"keyword detector: {sum(len(x.terms) for x in lexicons):,} terms "
+              f"(seed + imported) built in {time.perf_counter() - t0:.1f} s in this process")
+        texts = cold_texts()
+        keyword_throughput(detector, "\n".join(texts), args.runs)
+        message_rate(detector, texts, max(3, args.runs // 2))
+        startup(lib, cpu, max(3, args.runs // 2))
+    load = os.getloadavg()
+    print(f"\nload average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (other work on the machine "
+          "slows every figure)")
+
+
+if __name__ == "__main__":
+    main()
