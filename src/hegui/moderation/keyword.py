@@ -10,6 +10,7 @@ text (``normalize.verify``), then word boundaries, allow phrases and context rul
 
 from __future__ import annotations
 
+import gc
 import logging
 import unicodedata
 from collections import defaultdict
@@ -65,7 +66,7 @@ class _Patterns:
             self.entries.append([entry])
 
     def longest(self) -> int:
-        return max((len(p) for p in self.index), default=0)
+        return max(map(len, self.index), default=0)
 
     def build(self, backend: str) -> Matcher | None:
         return build_matcher(list(self.index), backend) if self.index else None
@@ -100,7 +101,15 @@ class KeywordDetector(Detector):
         # others (and allow phrases) in the plain lane; pinyin spellings; EXACT terms in the raw text.
         self._sound, self._plain = _Patterns(), _Patterns()
         self._pinyin, self._raw = _Patterns(), _Patterns()
-        self._compile()
+        # Compiling creates ~10 small objects per term; pausing the cyclic GC (they hold no cycles)
+        # keeps it from rescanning the whole growing heap again and again.
+        gc_was_on = gc.isenabled()
+        gc.disable()
+        try:
+            self._compile()
+        finally:
+            if gc_was_on:
+                gc.enable()
         self._sound_matcher = self._sound.build(backend)
         self._plain_matcher = self._plain.build(backend)
         self._pinyin_matcher = self._pinyin.build(backend)
@@ -118,11 +127,11 @@ class KeywordDetector(Detector):
 
     def _compile(self) -> None:
         normal = [i for i, t in enumerate(self.terms) if t.mode is not MatchMode.EXACT]
-        plain_forms, sound_forms = batch.channel_forms([self.terms[i].text for i in normal])
-        spelled = batch.spellings(sound_forms)
+        lanes = batch.term_lanes([self.terms[i].text for i in normal])
         sound_lane, plain_lane, pinyin = self._sound.add, self._plain.add, self._pinyin.add
-        trusted, all_transforms = self._trusted, self._transforms
-        for i, plain, sound, spelling in zip(normal, plain_forms, sound_forms, spelled, strict=True):
+        trusted, all_transforms, plain_forms = self._trusted, self._transforms, self._plain_forms
+        for k, i in enumerate(normal):
+            plain = lanes.plain[k]
             term = self.terms[i]
             if not plain:
                 log.warning("term %r of %s normalizes to nothing; skipped", term.text, self._library[i])
@@ -132,14 +141,14 @@ class KeywordDetector(Detector):
             transforms = all_transforms[i]
             homophones = Transform.HOMOPHONES in transforms
             # A character beyond the BMP shares its lane unit with all others: verify those hits.
-            trusted[i] = transforms >= _TRUSTED_WITH and fast.is_bmp(plain)
-            self._plain_forms[i] = plain
+            trusted[i] = lanes.own_units[k] and transforms >= _TRUSTED_WITH
+            plain_forms[i] = plain
             if homophones:
-                sound_lane(lane_pattern(sound), (i, "main"))
+                sound_lane(lanes.sound_pattern[k], (i, "main"))
             else:
-                plain_lane(lane_pattern(plain), (i, "main"))
-            if Transform.PINYIN in transforms and fast.has_sound_class(sound):
-                pinyin(spelling.encode("ascii"), (i, "pinyin"))
+                plain_lane(lanes.plain_pattern[k], (i, "main"))
+            if lanes.has_sound[k] and Transform.PINYIN in transforms:
+                pinyin(lanes.spelling[k].encode("ascii"), (i, "pinyin"))
                 self._max_units = max(self._max_units, len(plain))
             if not transforms & _EXTRA_FORMS:
                 continue

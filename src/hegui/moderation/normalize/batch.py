@@ -4,41 +4,60 @@ Python takes seconds, which the start-up budget does not have."""
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 
 import numpy as np
 
 from hegui.moderation.normalize import fast
+from hegui.moderation.normalize.tables import CLASS_BASE, tables
 
 
-def channel_forms(texts: list[str]) -> tuple[list[str], list[str]]:
-    """Plain-lane and sound-lane forms of each text (see ``fast.scan_channel``)."""
+@dataclass(frozen=True, slots=True)
+class TermLanes:
+    """Per term (same order as the input): its plain-lane form, the lane patterns of both lanes, its
+    pinyin spelling, whether it holds a character with a sound, and whether every character has a
+    lane unit of its own (see ``fast.BEYOND_BMP``)."""
+
+    plain: list[str]
+    plain_pattern: list[bytes]
+    sound_pattern: list[bytes]
+    spelling: list[str]
+    has_sound: list[bool]
+    own_units: list[bool]
+
+
+def term_lanes(texts: list[str]) -> TermLanes:
     if not texts:
-        return [], []
+        return TermLanes([], [], [], [], [], [])
     channel = fast.scan_channel("".join(texts))
-    cuts = _cuts(texts, channel.origin)
-    lanes = (channel.plain.codes, channel.sound.codes)
-    plain, sound = (_split(c.astype("<u4").tobytes().decode("utf-32-le"), cuts) for c in lanes)
-    return plain, sound
-
-
-def spellings(forms: list[str]) -> list[str]:
-    """Pinyin spelling of each channel form (classes → syllables, letters kept, others ``#``)."""
-    if not forms:
-        return []
-    joined = "".join(forms)
-    spelled = fast.pinyin_sounds(fast.codepoints(joined))
-    data = spelled.data.decode("ascii")
-    # owner[b] is the character of ``joined`` that byte b spells; cut where each form's characters end.
-    bounds = np.cumsum([len(f) for f in forms])
-    cuts = np.searchsorted(spelled.owner, bounds[:-1])
-    return _split(data, cuts)
-
-
-def _cuts(texts: list[str], origin: fast.I64) -> fast.I64:
     bounds = np.cumsum([len(t) for t in texts])
-    return np.searchsorted(origin, bounds[:-1])
+    owner = np.searchsorted(bounds, channel.origin, side="right")  # term of each channel character
+    cuts = np.searchsorted(owner, np.arange(1, len(texts)))
+    plain_codes, sound_codes = channel.plain.codes, channel.sound.codes
+    plain = _split(plain_codes.astype("<u4").tobytes().decode("utf-32-le"), cuts)
+    plain_data, sound_data = channel.plain.data, channel.sound.data
+    n_classes = len(tables().syllables)
+    is_class = (sound_codes >= CLASS_BASE) & (sound_codes < CLASS_BASE + n_classes)
+    shared_unit = plain_codes >= fast.BEYOND_BMP
+    spelled = fast.pinyin_sounds(sound_codes)
+    # owner[b] is the channel character byte b spells: cut where each term's characters begin.
+    spelling = _split(spelled.data.decode("ascii"), np.searchsorted(spelled.owner, cuts))
+    return TermLanes(
+        plain=plain,
+        plain_pattern=_split_bytes(plain_data, cuts),
+        sound_pattern=_split_bytes(sound_data, cuts),
+        spelling=spelling,
+        has_sound=(np.bincount(owner[is_class], minlength=len(texts)) > 0).tolist(),
+        own_units=(np.bincount(owner[shared_unit], minlength=len(texts)) == 0).tolist(),
+    )
 
 
 def _split(data: str, cuts: fast.I64) -> list[str]:
     edges = [0, *cuts.tolist(), len(data)]
+    return [data[a:b] for a, b in itertools.pairwise(edges)]
+
+
+def _split_bytes(data: bytes, cuts: fast.I64) -> list[bytes]:
+    """Cut a lane's data (two bytes per character) at character indexes ``cuts``."""
+    edges = [0, *(2 * cuts).tolist(), len(data)]
     return [data[a:b] for a, b in itertools.pairwise(edges)]
