@@ -156,3 +156,11 @@ def test_directory_and_missing_file(tmp_path: Path) -> None:
         labeler_for(tmp_path)
     with pytest.raises(InputError, match="no such file"):
         PngLabeler().extract(tmp_path / "missing.png")
+
+
+def test_webp_with_zero_sized_vp8_frame_is_refused(tmp_path: Path) -> None:
+    vp8 = b"\x10\x02\x00\x9d\x01\x2a\x00\x00\x10\x00" + b"\0" * 10
+    src = tmp_path / "zero.webp"
+    src.write_bytes(b"RIFF" + struct.pack("<I", 4 + 8 + len(vp8)) + b"WEBPVP8 " + struct.pack("<I", len(vp8))
+                    + vp8)
+    _assert_refused(src, tmp_path, "zero width or height")

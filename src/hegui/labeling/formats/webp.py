@@ -65,6 +65,8 @@ def _canvas(src: Source, chunk: Chunk) -> tuple[int, int, bool]:
         if len(data) < 10 or data[3:6] != b"\x9d\x01\x2a":
             raise src.fail("VP8 bitstream without a key-frame start code")
         width, height = struct.unpack("<HH", data[6:10])
+        if not width & 0x3FFF or not height & 0x3FFF:
+            raise src.fail("VP8 frame of zero width or height")
         return width & 0x3FFF, height & 0x3FFF, False
     if len(data) < 5 or data[0] != 0x2F:
         raise src.fail("VP8L bitstream without its signature byte")
