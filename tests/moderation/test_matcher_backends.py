@@ -179,3 +179,28 @@ def test_large_databases_are_cached_on_disk_and_reused(tmp_path: Path) -> None:
 def test_small_pattern_sets_are_not_cached(tmp_path: Path) -> None:
     build_matcher([b"a", b"b"], "auto", cache_dir=tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_auto_falls_back_to_ahocorasick_and_logs_it(monkeypatch: pytest.MonkeyPatch,
+                                                     caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setattr(matcher_backends, "hyperscan_available", lambda: False)
+    with caplog.at_level("INFO", logger="hegui.moderation.matcher_backends"):
+        matcher = build_matcher([b"ab", b"b"], "auto")
+    assert matcher.backend == "ahocorasick" and matcher.scan(b"ab") == [(0, 0, 2), (1, 1, 2)]
+    assert "matcher backend: ahocorasick" in caplog.text
+    with pytest.raises(ConfigError, match="Hyperscan does not work here"):
+        build_matcher([b"a"], "hyperscan")
+
+
+@pytest.mark.parametrize("name", backends())
+def test_abandoned_streams_are_freed_without_close(name: str) -> None:
+    import gc
+
+    matcher = build_matcher([b"abc", b"bcd"], name)
+    for _ in range(300):
+        stream = matcher.stream()
+        assert stream.feed(b"xab") == []
+        assert stream.feed(b"cd") == [(0, 1, 4), (1, 2, 5)]
+        del stream
+    gc.collect()
+    assert matcher.scan(b"abcd") == [(0, 0, 3), (1, 1, 4)]
