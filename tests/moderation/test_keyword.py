@@ -186,3 +186,24 @@ def test_stream_finds_what_the_whole_text_has(pieces: list[str], cuts: list[int]
 
 
 _STREAM_DETECTOR = KeywordDetector([LEXICON], backend="ahocorasick")
+
+
+_ODD_LEXICON = Lexicon("odd", "1", terms=[
+    Term("法轮功", "A1.1", transforms=frozenset()),
+    Term("法轮功", "A1.1", transforms=frozenset({T.T2S, T.HOMOPHONES, T.PINYIN})),
+    Term("ab", "A2.1", mode=MatchMode.WORD, transforms=frozenset({T.SEPARATORS})),
+    Term("\ud800x", "A2.1", mode=MatchMode.EXACT),
+], allow=["功法"], context=[ContextRule("ab", require_any=("c",))])
+_ODD = KeywordDetector([_ODD_LEXICON, LEXICON])
+_ANY_CHAR = st.characters(codec=None) | st.sampled_from(list("法轮功发fa lun gongab\u0336\u200b"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=_ANY_CHAR, max_size=50))
+def test_any_text_is_safe(text: str) -> None:
+    """Any str — lone surrogates, marks, private use, unassigned codepoints — gives findings whose
+    spans point into the text, never an exception."""
+    for f in _ODD.detect(text, CTX):
+        assert f.span is not None
+        assert 0 <= f.span[0] < f.span[1] <= len(text)
+        assert text[f.span[0]: f.span[1]] == f.evidence

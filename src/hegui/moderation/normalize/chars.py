@@ -67,7 +67,10 @@ def t2s_char(ch: str) -> str:
     """Simplified form of one character (OpenCC t2s applied to the character alone)."""
     if ch < "\u2e80":  # nothing below the CJK radicals block has a simplified form
         return ch
-    out: str = _t2s_converter().convert(ch)  # type: ignore[attr-defined]
+    try:
+        out: str = _t2s_converter().convert(ch)  # type: ignore[attr-defined]
+    except (UnicodeError, ValueError):  # a lone surrogate cannot reach OpenCC's UTF-8 API
+        return ch
     return out if len(out) == 1 else ch
 
 
