@@ -33,6 +33,9 @@ Entry = tuple[int, str]
 # Spelled with Latin letters at an edge, a hit must not continue a Latin word ("flg" in "aflgb").
 _LATIN_EDGE_VIAS = frozenset({"initials", "pinyin"})
 _VIA_RANK = {"exact": 0, "normalized": 1, "split": 2, "homophone": 3, "pinyin": 4, "initials": 5}
+# How much settled text a stream re-reads at most for left context (bounds the work per chunk; a
+# term written with more ignorable characters between its letters than this is not re-read).
+_MAX_LEFT_CONTEXT = 4096
 _SOUND_TRANSFORMS = frozenset({Transform.HOMOPHONES, Transform.PINYIN})
 _EXTRA_FORMS = frozenset({Transform.INITIALS, Transform.SPLIT})
 # The character-level transformations both lanes apply (the sound lane adds HOMOPHONES, which decides
@@ -324,7 +327,8 @@ class KeywordStream:
         if frontier <= self._settled_to and not final:
             return []
         # Left context too: a hit starting before the window may still reach into it.
-        window_start = max(0, self._settled_to - det.holdback(text[: self._settled_to]))
+        before = text[max(0, self._settled_to - _MAX_LEFT_CONTEXT): self._settled_to]
+        window_start = self._settled_to - det.holdback(before)
         out: list[Finding] = []
         settled_to = frontier
         for f in det.detect(text[window_start:]):
