@@ -163,9 +163,9 @@ def test_large_databases_are_cached_on_disk_and_reused(tmp_path: Path) -> None:
     first = build_matcher(patterns, "hyperscan", cache_dir=tmp_path)
     files = list(tmp_path.glob("*.hsdb"))
     assert len(files) == 1
-    stamp = files[0].stat().st_mtime_ns
+    inode = files[0].stat().st_ino
     second = build_matcher(patterns, "hyperscan", cache_dir=tmp_path)
-    assert files[0].stat().st_mtime_ns == stamp  # loaded, not rewritten
+    assert files[0].stat().st_ino == inode  # loaded, not rewritten (a rewrite renames a new file in)
     assert first.scan(data) == second.scan(data) == [(42, 6, 17), (1999, 23, 34)]
     # A corrupt cache file is ignored and replaced, never an error.
     files[0].write_bytes(b"garbage")
@@ -204,3 +204,26 @@ def test_abandoned_streams_are_freed_without_close(name: str) -> None:
         del stream
     gc.collect()
     assert matcher.scan(b"abcd") == [(0, 0, 3), (1, 1, 4)]
+
+
+@needs_hyperscan
+def test_cache_keeps_the_most_recently_used_databases(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    monkeypatch.setattr(matcher_backends, "CACHE_MIN_PATTERNS", 1)
+    monkeypatch.setattr(matcher_backends, "CACHE_KEEP_FILES", 2)
+
+    def files() -> set[str]:
+        return {p.name for p in tmp_path.glob("*.hsdb")}
+
+    build_matcher([b"one"], "hyperscan", cache_dir=tmp_path)
+    first = files()
+    build_matcher([b"two"], "hyperscan", cache_dir=tmp_path)
+    second = files() - first
+    # Make the order unambiguous: "one" older than "two".
+    os.utime(tmp_path / next(iter(first)), (1e9 - 300, 1e9 - 300))
+    os.utime(tmp_path / next(iter(second)), (1e9 - 200, 1e9 - 200))
+    build_matcher([b"one"], "hyperscan", cache_dir=tmp_path)  # a hit: "one" becomes the newest
+    build_matcher([b"three"], "hyperscan", cache_dir=tmp_path)  # written: "two" is evicted
+    assert first <= files() and not (second & files()) and len(files()) == 2

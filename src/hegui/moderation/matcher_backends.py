@@ -36,8 +36,11 @@ log = logging.getLogger(__name__)
 BACKENDS = ("auto", "hyperscan", "ahocorasick")
 # Below this many patterns Hyperscan compiles in milliseconds: not worth a file on disk.
 CACHE_MIN_PATTERNS = 2_000
-# Cached databases kept per directory (the newest ones); older files are removed when a new one is written.
-CACHE_KEEP_FILES = 8
+# The cache keeps the most recently USED databases (a hit refreshes the file's time) up to these
+# limits; the rest are removed when a new one is written. A 100k-term detector holds several databases
+# (lanes × block/stream) of 2–20 MB each, and several libraries/processes share the directory.
+CACHE_KEEP_FILES = 64
+CACHE_KEEP_BYTES = 512 * 1024 * 1024
 
 _sort_key = itemgetter(2, 0)
 
@@ -183,9 +186,13 @@ class HyperscanMatcher(Matcher):
         path = self._cache_dir / f"{key}.hsdb" if (key and self._cache_dir) else None
         if path is not None and path.is_file():
             try:
-                return hs.loadb(path.read_bytes(), mode)
+                db = hs.loadb(path.read_bytes(), mode)
             except Exception as err:  # stale or foreign file: recompile and overwrite
                 log.info("ignoring unusable Hyperscan cache %s: %s", path, err)
+            else:
+                with contextlib.suppress(OSError):
+                    os.utime(path)  # mark as recently used
+                return db
         exprs = self._patterns if literal else [_escape(p) for p in self._patterns]
         db = hs.Database(mode=mode)
         db.compile(expressions=exprs, ids=self._ids, elements=len(exprs), flags=0, literal=literal)
@@ -219,9 +226,7 @@ def _write_cache(path: Path, blob: bytes) -> None:
         with os.fdopen(fd, "wb") as fh:
             fh.write(blob)
         os.replace(tmp, path)
-        old = sorted(path.parent.glob("*.hsdb"), key=lambda p: p.stat().st_mtime, reverse=True)
-        for stale in old[CACHE_KEEP_FILES:]:
-            stale.unlink(missing_ok=True)
+        _prune_cache(path.parent)
     except OSError as err:
         log.info("could not write Hyperscan cache %s: %s", path, err)
 
@@ -234,6 +239,21 @@ def _open_stream(stream: Any) -> None:
     stream.__enter__()
     if sys.getrefcount(alias) < before:
         ctypes.pythonapi.Py_IncRef(ctypes.py_object(alias))
+
+
+def _prune_cache(directory: Path) -> None:
+    """Remove the least recently used databases beyond CACHE_KEEP_FILES / CACHE_KEEP_BYTES."""
+    entries = []
+    for file in directory.glob("*.hsdb"):
+        with contextlib.suppress(OSError):  # another process may prune at the same time
+            st = file.stat()
+            entries.append((st.st_mtime, st.st_size, file))
+    entries.sort(key=lambda e: e[0], reverse=True)
+    total = 0
+    for rank, (_mtime, size, file) in enumerate(entries):
+        total += size
+        if rank >= CACHE_KEEP_FILES or (rank > 0 and total > CACHE_KEEP_BYTES):
+            file.unlink(missing_ok=True)
 
 
 class _HyperscanStream(MatchStream):
