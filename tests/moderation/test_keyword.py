@@ -30,6 +30,7 @@ TERMS = [
     Term("SB", "A2.1", 0.3, mode=MatchMode.EXACT),
     Term("先进分子", "A1.3", 0.5, transforms=DEFAULT_TRANSFORMS - {T.HOMOPHONES, T.PINYIN}),
     Term("洗钱通道", "A1.8", 0.9, transforms=DEFAULT_TRANSFORMS - {T.SEPARATORS}),
+    Term("藏独", "A1.1", 0.9),  # 藏: cáng (most common) and zàng
 ]
 LEXICON = Lexicon(
     "test-lib", "2026.11.25.1", terms=TERMS,
@@ -76,6 +77,8 @@ def hits(detector: KeywordDetector, text: str) -> list[tuple[str, str, str]]:
         ("依夜情", "依夜情", "homophone"),
         ("bing du 出售", "bing du", "pinyin"),
         ("冰\u0336毒", "冰\u0336毒", "normalized"),
+        ("支持zang du", "zang du", "pinyin"),                    # a polyphonic character's other reading
+        ("支持cang du", "cang du", "pinyin"),
     ],
 )
 def test_evasions_are_caught_with_original_spans(detector: KeywordDetector, text: str,

@@ -23,6 +23,7 @@ from hegui.moderation.matcher import Matcher, build_matcher
 from hegui.moderation.normalize import batch, fast
 from hegui.moderation.normalize.chars import normalize_char, normalize_term
 from hegui.moderation.normalize.fast import lane_pattern
+from hegui.moderation.normalize.sound import polyphonic_chars, second_readings, sound_of_chars
 from hegui.moderation.normalize.verify import MIN_INITIALS_CHARS, TermForms, accept
 
 log = logging.getLogger(__name__)
@@ -85,15 +86,18 @@ class KeywordDetector(Detector):
         self.version = ",".join(f"{lex.name}@{lex.version}" for lex in self.lexicons) or "none"
         self.terms: list[Term] = [t for lex in self.lexicons for t in lex.terms]
         self._library = [lex.name for lex in self.lexicons for _ in lex.terms]
-        self._allow = [p for lex in self.lexicons for p in lex.allow if normalize_term(p)]
-        self._allow_norm = [normalize_term(p) for p in self._allow]
+        # Allow phrases and context words normalized once here, in one vectorized pass.
+        rules = [rule for lex in self.lexicons for rule in lex.context]
+        words = sorted({p for lex in self.lexicons for p in lex.allow}
+                       | {w for r in rules for w in (*r.require_any, *r.exclude_any)})
+        norm = dict(zip(words, batch.term_lanes(words).plain, strict=True))
+        self._allow = [p for lex in self.lexicons for p in lex.allow if norm[p]]
+        self._allow_norm = [norm[p] for p in self._allow]
         self._context: dict[str, list[ContextRule]] = defaultdict(list)
-        for lex in self.lexicons:
-            for rule in lex.context:
-                # Context words normalized once here, not on every hit.
-                self._context[rule.term].append(ContextRule(
-                    rule.term, tuple(normalize_term(w) for w in rule.require_any),
-                    tuple(normalize_term(w) for w in rule.exclude_any), rule.window))
+        for rule in rules:
+            self._context[rule.term].append(ContextRule(
+                rule.term, tuple(norm[w] for w in rule.require_any),
+                tuple(norm[w] for w in rule.exclude_any), rule.window))
         self._forms: dict[int, TermForms] = {}
         self._transforms = [t.transforms for t in self.terms]
         # Hits of these terms in the scan channel need no verification: the channel IS their form.
@@ -133,6 +137,7 @@ class KeywordDetector(Detector):
         lanes = batch.term_lanes([self.terms[i].text for i in normal])
         sound_lane, plain_lane, pinyin = self._sound.add, self._plain.add, self._pinyin.add
         trusted, all_transforms, plain_forms = self._trusted, self._transforms, self._plain_forms
+        polyphonic, first, second = polyphonic_chars(), sound_of_chars(), second_readings()
         for k, i in enumerate(normal):
             plain = lanes.plain[k]
             term = self.terms[i]
@@ -153,6 +158,12 @@ class KeywordDetector(Detector):
             if lanes.has_sound[k] and Transform.PINYIN in transforms:
                 pinyin(lanes.spelling[k].encode("ascii"), (i, "pinyin"))
                 self._max_units = max(self._max_units, len(plain))
+            if lanes.has_sound[k] and Transform.PINYIN in transforms and not polyphonic.isdisjoint(plain):
+                # Also spelled with the polyphonic characters' second reading (藏独 is also "zang du").
+                # (Mixed readings are verified but not looked for; nor are homophones of second
+                # readings: that would double the patterns.)
+                spelled = "".join([second.get(c) or first.get(c, "#") for c in plain])
+                pinyin(spelled.encode("ascii"), (i, "pinyin"))
             if not transforms & _EXTRA_FORMS:
                 continue
             lane = self._sound if homophones else self._plain

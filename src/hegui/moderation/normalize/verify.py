@@ -8,11 +8,12 @@ semantics and names the evasion used.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from hegui.moderation.lexicon.model import Transform
 from hegui.moderation.normalize.chars import normalize_term
-from hegui.moderation.normalize.sound import char_sound, initials, is_syllable
+from hegui.moderation.normalize.sound import char_sound, initials, is_syllable, readings
 from hegui.moderation.normalize.split_forms import split_variants
 
 # Initials of a shorter term collide with ordinary Latin words ("gc", "tm").
@@ -62,26 +63,35 @@ def accept(span_text: str, forms: TermForms) -> str | None:
 
 def align_sounds(seen: str, term: str, transforms: frozenset[Transform]) -> str | None:
     """Match normalized text against a normalized term unit by unit: equal characters, a character
-    with the same sound (HOMOPHONES), or a term character spelled out in Latin letters (PINYIN).
-    Whole characters only: 西安 never matches 先 ("xi"+"an" ≠ "xian")."""
+    sounding like one of the term character's readings (HOMOPHONES), or a term character spelled out
+    in Latin letters as one of its readings (PINYIN). Whole characters only: 西安 never matches 先
+    ("xi"+"an" ≠ "xian")."""
     homophones = Transform.HOMOPHONES in transforms
     pinyin = Transform.PINYIN in transforms
-    used_homophone = used_pinyin = False
-    i = j = k = 0  # position in seen, in term, and in the spelling of term[j]
-    while i < len(seen) and j < len(term):
-        x, y = seen[i], term[j]
-        if k == 0 and x == y:
-            i, j = i + 1, j + 1
-        elif pinyin and "a" <= x <= "z" and is_syllable(y) and char_sound(y)[k] == x:
-            used_pinyin = True
-            i, k = i + 1, k + 1
-            if k == len(char_sound(y)):
-                j, k = j + 1, 0
-        elif k == 0 and homophones and is_syllable(x) and is_syllable(y) and char_sound(x) == char_sound(y):
-            used_homophone = True
-            i, j = i + 1, j + 1
-        else:
+
+    @functools.cache
+    def go(i: int, j: int) -> tuple[bool, bool] | None:
+        """(homophone used, pinyin used) for matching seen[i:] against term[j:], or None."""
+        if j == len(term):
+            return (False, False) if i == len(seen) else None
+        if i == len(seen):
             return None
-    if i != len(seen) or j != len(term) or k != 0:
+        x, y = seen[i], term[j]
+        if x == y and (rest := go(i + 1, j + 1)) is not None:
+            return rest
+        if not is_syllable(y):
+            return None
+        sounds = readings(y)
+        if (homophones and is_syllable(x) and char_sound(x) in sounds
+                and (rest := go(i + 1, j + 1)) is not None):
+            return True, rest[1]
+        if pinyin and "a" <= x <= "z":
+            for syllable in sounds:
+                if seen.startswith(syllable, i) and (rest := go(i + len(syllable), j + 1)) is not None:
+                    return rest[0], True
         return None
-    return "pinyin" if used_pinyin else "homophone" if used_homophone else "normalized"
+
+    used = go(0, 0)
+    if used is None:
+        return None
+    return "pinyin" if used[1] else "homophone" if used[0] else "normalized"
