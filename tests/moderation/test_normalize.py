@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import string
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -150,3 +151,26 @@ def test_pinyin_window_paths_agree(text: str, w: int) -> None:
     assert small[1].tolist() == large[1].tolist()
     keep = [i for i, c in enumerate(small[1].tolist()) if c != ord("#") or codes[small[0][i]] == ord("#")]
     assert [small[0][i] for i in keep] == [int(large[0][i]) for i in keep]
+
+
+def test_cached_tables_equal_a_fresh_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The disk cache round-trips: tables written to and read back from a fresh cache directory
+    equal the ones this process uses (a stale or truncated cache would fail here)."""
+    from hegui.moderation.normalize import tables as tables_module
+
+    in_use = tables_module.tables()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    tables_module.tables.cache_clear()
+    try:
+        built = tables_module.tables()       # no cache here: builds and writes it
+        assert list((tmp_path / "hegui" / "normalize").glob("tables-*.npz"))
+        tables_module.tables.cache_clear()
+        reloaded = tables_module.tables()    # reads it back
+    finally:
+        tables_module.tables.cache_clear()
+    for t in (built, reloaded):
+        assert np.array_equal(t.normal, in_use.normal)
+        assert np.array_equal(t.klass, in_use.klass)
+        assert np.array_equal(t.sound, in_use.sound)
+        assert t.multi == in_use.multi
+        assert t.syllables == in_use.syllables
