@@ -25,7 +25,7 @@ from pathlib import Path
 from hegui.moderation.keyword import KeywordDetector
 from hegui.moderation.lexicon import ALL_TRANSFORMS, Lexicon, Term, load_lexicon, seed_lexicon_path
 from hegui.moderation.normalize.chars import t2s_char
-from hegui.moderation.normalize.sound import char_sound, pinyin_table
+from hegui.moderation.normalize.sound import char_sound, pinyin_table, readings
 from hegui.moderation.normalize.split_forms import SPLITS
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
@@ -94,9 +94,15 @@ def evasions(homophones: dict[str, str], rng: random.Random) -> dict[str, Callab
     def pinyin(t: str) -> str:
         return " ".join(char_sound(c) for c in t)
 
+    def other_reading(t: str) -> str | None:
+        if not any(len(readings(c)) > 1 for c in t):
+            return None
+        return " ".join(readings(c)[1] if len(readings(c)) > 1 else char_sound(c) for c in t)
+
     return {
         "homophones": homophone,
         "pinyin": pinyin,
+        "pinyin, 2nd reading": other_reading,
         "initials": lambda t: "".join(char_sound(c)[0] for c in t).upper() if len(t) >= 3 else None,
         "separators": lambda t: "".join(c + rng.choice(seps) for c in t[:-1]) + t[-1],
         "t2s": traditional,
@@ -191,13 +197,13 @@ def main() -> None:
     rng = random.Random(args.seed)
     terms, source = sample_terms(args.terms, rng)
     print(f"evasion benchmark: {len(terms)} terms from the {source}, seed {args.seed}")
-    print(f"{'transformation':<16}{'cases':>6}{'caught':>9}{'baseline':>10}  (baseline = plain substring)")
+    print(f"{'transformation':<20}{'cases':>6}{'caught':>9}{'baseline':>10}  (baseline = plain substring)")
     for row in evasion_table(terms, rng):
         if row["caught"] is None:
-            print(f"{row['transformation']:<16}{0:>6}{'n/a':>9}{'n/a':>10}  (no sampled term applies)")
+            print(f"{row['transformation']:<20}{0:>6}{'n/a':>9}{'n/a':>10}  (no sampled term applies)")
             continue
         missed = f"  missed e.g. {row['missed_examples']}" if row["missed_examples"] else ""
-        print(f"{row['transformation']:<16}{row['cases']:>6}{row['caught']:>9.1%}"
+        print(f"{row['transformation']:<20}{row['cases']:>6}{row['caught']:>9.1%}"
               f"{row['baseline_substring']:>10.1%}{missed}")
     sets = benign_texts()
     if not sets:
