@@ -1,11 +1,13 @@
 """The keyword detector: finds library terms however they are disguised, with spans into the original.
 
-Pipeline per text: (1) the fast normalizer turns the text into the lenient *scan channel* (every
-transformation on, homophones merged) and one multi-pattern scan finds candidates for every term,
-initials and split-form variant and allow phrase; (2) where the text has Latin letters, short windows
-around them are spelled in pinyin and scanned for pinyin-spelled terms; (3) EXACT terms are scanned in
-the raw text; (4) each candidate is verified against its term's own transformations on the original
-text (``normalize.verify``), then word boundaries, allow phrases and context rules are applied.
+Pipeline per text: (1) the fast normalizer turns the text into two lenient lanes (every
+character-level transformation on; the sound lane also merges homophones) and one multi-pattern scan
+per lane finds candidates for every term, initials and split-form variant and allow phrase; (2) where
+the text has Latin letters, short windows around them are spelled in pinyin and scanned for
+pinyin-spelled terms; (3) EXACT terms are scanned in the raw text; (4) a candidate of a term with
+every character-level transformation on is final, any other is verified against the term's own
+transformations on the original text (``normalize.verify``); then word boundaries, allow phrases,
+context rules and de-duplication. See docs/normalization.md.
 """
 
 from __future__ import annotations
