@@ -62,7 +62,8 @@ case "$cmd" in
     echo "== ruff"; "$VENV/bin/ruff" check src tests benchmarks
     echo "== mypy"; "$VENV/bin/mypy"
     echo "== import-linter"; "$VENV/bin/lint-imports"
-    echo "== pytest"; exec "$PY" -m pytest "$@" ;;
+    # Slow suites (long fuzzing) are marked `slow`: skipped here, run by `./run.sh test -m slow`.
+    echo "== pytest"; exec "$PY" -m pytest -m "not slow" "$@" ;;
   *)
     sed -n '2,6p' "$0"; exit 2 ;;
 esac
