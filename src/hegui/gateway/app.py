@@ -78,6 +78,11 @@ def create_gateway(settings: Settings, *, moderator: Any) -> FastAPI:
     async def _validation_error(_: Request, err: RequestValidationError) -> JSONResponse:
         parts = []
         for e in err.errors()[:5]:
+            if e.get("type") == "json_invalid":
+                ctx = e.get("ctx") or {}
+                why = f": {ctx['error']}" if ctx.get("error") else ""
+                parts.append(f"request body is not valid JSON{why}")
+                continue
             loc = ".".join(str(p) for p in e.get("loc", ()) if p != "body") or "body"
             parts.append(f"{loc}: {e.get('msg', 'invalid')}")
         return error_body(400, "invalid_request", "; ".join(parts) or "invalid request")
