@@ -129,3 +129,47 @@ def test_check_without_library_uses_the_seed() -> None:
 def test_check_of_missing_library_is_a_clear_error(tmp_path: Path) -> None:
     result = runner.invoke(app, ["lexicon", "check", str(tmp_path / "nope")])
     assert result.exit_code == 2 and "no keyword library at" in result.output
+
+
+def test_prune_moves_benign_hits_and_reports_json(tmp_path: Path) -> None:
+    lib = str(tmp_path / "lib")
+    write(tmp_path / "list.txt", "出售炸药", "苹果", "天气")
+    assert runner.invoke(app, ["lexicon", "import", str(tmp_path / "list.txt"), "--risk", "A1.8",
+                               "--into", lib]).exit_code == 0
+    benign = tmp_path / "benign.csv"
+    benign.write_text("\ufeffsplit,label,TEXT\ntrain,0,我买了一个苹果\ntrain,0,今天天气很好\n",
+                      encoding="utf-8")
+    result = runner.invoke(app, ["lexicon", "prune", lib, "--benign", str(benign), "--max-texts", "1",
+                                 "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["pruned"] == 1 and summary["kept"] == 2 and summary["texts"] == 1
+    assert summary["moved"][0]["term"] == "苹果" and summary["moved"][0]["where"] == "benign.csv:2"
+    assert sorted(t.text for t in load_lexicon(tmp_path / "lib").terms) == ["出售炸药", "天气"]
+    result = runner.invoke(app, ["lexicon", "prune", lib, "--benign", str(benign)])
+    assert result.exit_code == 0, result.output
+    assert "1 terms fired on 2 benign texts" in result.stdout and "'天气'" in result.stdout
+    assert len(list((tmp_path / "lib" / "pruned").glob("*.tsv"))) == 1
+
+
+@pytest.mark.parametrize(("content", "extra", "message"), [
+    ("id,label\n1,0\n", [], "no column named text"),
+    ("body\n\"open\n", ["--field", "body"], "bad CSV"),
+])
+def test_prune_bad_input_is_one_message(tmp_path: Path, content: str, extra: list[str],
+                                        message: str) -> None:
+    write(tmp_path / "list.txt", "苹果")
+    lib = str(tmp_path / "lib")
+    runner.invoke(app, ["lexicon", "import", str(tmp_path / "list.txt"), "--risk", "A1.8", "--into", lib])
+    (tmp_path / "benign.csv").write_text(content, encoding="utf-8")
+    result = runner.invoke(app, ["lexicon", "prune", lib, "--benign", str(tmp_path / "benign.csv"), *extra])
+    assert result.exit_code == 2
+    assert message in result.stderr and "Traceback" not in result.output
+    assert [t.text for t in load_lexicon(tmp_path / "lib").terms] == ["苹果"]  # nothing lost
+
+
+def test_prune_needs_a_library_directory(tmp_path: Path) -> None:
+    write(tmp_path / "benign.txt", "苹果")
+    result = runner.invoke(app, ["lexicon", "prune", str(tmp_path / "nolib"), "--benign",
+                                 str(tmp_path / "benign.txt")])
+    assert result.exit_code == 2 and "prune needs a library directory" in result.stderr

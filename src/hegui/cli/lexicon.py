@@ -1,5 +1,5 @@
-"""``hegui lexicon``: import plain word lists into a keyword library; check coverage against the
-TC260 minima and the age of the change log."""
+"""``hegui lexicon``: import plain word lists into a keyword library; prune the terms that fire on
+benign text; check coverage against the TC260 minima and the age of the change log."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from hegui.core.errors import HeguiError
 if TYPE_CHECKING:
     from hegui.moderation.lexicon.coverage import CoverageReport
     from hegui.moderation.lexicon.importer import ImportReport
+    from hegui.moderation.lexicon.prune import PruneReport
 
 # Inputs larger than this get a progress bar on stderr.
 PROGRESS_MIN_BYTES = 1_000_000
@@ -20,7 +21,7 @@ SHOWN_CONFLICTS = 20
 
 lexicon_app = typer.Typer(
     name="lexicon",
-    help="Keyword libraries: import word lists, check coverage (format: docs/lexicon-format.md).",
+    help="Keyword libraries: import word lists, prune, check coverage (format: docs/lexicon-format.md).",
     no_args_is_help=True,
 )
 
@@ -87,6 +88,47 @@ def _show_import(report: ImportReport) -> None:
         stdout.print(f"  … {report.conflict_count - SHOWN_CONFLICTS} more (use --json for the list)")
     for w in report.warnings:
         stderr.print(f"warning: {w}", markup=False)
+
+
+@lexicon_app.command("prune")
+def prune_cmd(
+    library: Path = typer.Argument(..., help="The library directory to prune."),
+    benign: list[Path] = typer.Option(..., "--benign", help="Benign texts: .txt (one per line), .csv "
+                                      "or .jsonl; repeat for several files."),
+    field_name: str | None = typer.Option(None, "--field", help="CSV column / JSONL key holding the "
+                                          "text (default: the column or key named text, any case)."),
+    max_texts: int | None = typer.Option(None, "--max-texts", min=1, help="Check at most N texts."),
+    json_out: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout."),
+) -> None:
+    """Move every term that fires on a benign text to LIB/pruned/<date>.tsv; log the change."""
+    from hegui.cli.output import fail, print_json
+    from hegui.moderation.lexicon.prune import prune_lexicon, read_benign_files
+
+    try:
+        texts = read_benign_files(benign, field_name, max_texts)
+        report = prune_lexicon(library, texts)
+    except HeguiError as err:
+        fail(err.message, err.exit_code)
+    if json_out:
+        print_json(report.to_dict())
+    else:
+        _show_prune(report)
+
+
+def _show_prune(report: PruneReport) -> None:
+    from hegui.cli.output import stdout
+
+    if not report.pruned:
+        stdout.print(f"{report.path}: no term fired on the {report.texts} benign texts; nothing pruned "
+                     f"(version {report.version}, {report.kept} terms)", markup=False)
+        return
+    stdout.print(f"{report.path} → version {report.version}: {report.pruned} terms fired on "
+                 f"{report.texts} benign texts and moved to {report.pruned_file}; {report.kept} terms kept",
+                 markup=False)
+    for m in report.moved[:SHOWN_CONFLICTS]:
+        stdout.print(f"  pruned {m['term']!r} ({m['risk']}): {m['where']}", markup=False)
+    if report.pruned > SHOWN_CONFLICTS:
+        stdout.print(f"  … {report.pruned - SHOWN_CONFLICTS} more (see the pruned file or --json)")
 
 
 @lexicon_app.command("check")
