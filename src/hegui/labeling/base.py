@@ -7,8 +7,8 @@ Each format module (``hegui.labeling.formats.<name>``) defines a Labeler subclas
 
 from __future__ import annotations
 
+import itertools
 import os
-import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -126,16 +126,24 @@ def register_labeler(cls: type[Labeler]) -> type[Labeler]:
     return cls
 
 
+# Labelers are stateless: one instance per registered factory serves every file (sniffing a batch
+# must not build a dozen objects per file). Keyed by the factory, so a replaced registration is seen.
+_instances: dict[Callable[..., Labeler], Labeler] = {}
+
+
 def labelers() -> Iterator[Labeler]:
     _load_builtins()
     for name in LABELERS.names():
-        yield LABELERS.get(name)()
+        factory = LABELERS.get(name)
+        labeler = _instances.get(factory)
+        if labeler is None:
+            labeler = _instances[factory] = factory()
+        yield labeler
 
 
 def read_head(path: Path, n: int = SNIFF_BYTES) -> bytes:
     try:
-        with path.open("rb") as fh:
-            return fh.read(n)
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except IsADirectoryError:
         raise InputError(f"{path}: is a directory, not a file") from None
     except FileNotFoundError:
@@ -144,6 +152,14 @@ def read_head(path: Path, n: int = SNIFF_BYTES) -> bytes:
         raise InputError(f"{path}: permission denied") from None
     except OSError as err:
         raise InputError(f"{path}: cannot read ({err.strerror or err})") from None
+    try:
+        return os.read(fd, n)
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, not a file") from None
+    except OSError as err:
+        raise InputError(f"{path}: cannot read ({err.strerror or err})") from None
+    finally:
+        os.close(fd)
 
 
 def labeler_for(path: Path) -> Labeler:
@@ -160,25 +176,43 @@ def labeler_for(path: Path) -> Labeler:
     )
 
 
+# Temp names: a per-process prefix and a counter, with O_EXCL as the guarantee (what mkstemp does,
+# without its per-call parameter sanitising and random-name generator, which cost more than the
+# file system calls when a batch labels thousands of small files).
+_tmp_counter = itertools.count()
+_tmp_token = os.urandom(4).hex()
+
+
 @contextmanager
 def atomic_output(dst: Path) -> Iterator[Path]:
     """Yield a temp path beside ``dst``; on success rename it over ``dst`` (same file system, atomic),
     on any failure delete it and leave ``dst`` untouched."""
-    directory = dst.parent
-    try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".hegui-tmp", dir=directory)
-    except OSError as err:
-        raise InputError(f"{dst}: cannot write in {directory} ({err.strerror or err})") from None
-    os.close(fd)
+    directory = os.path.dirname(dst) or "."
+    for _attempt in range(10000):  # tempfile.TMP_MAX
+        tmp_name = os.path.join(directory, f".{dst.name}.{_tmp_token}{next(_tmp_counter):x}.hegui-tmp")
+        try:
+            os.close(os.open(tmp_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600))
+            break
+        except FileExistsError:
+            continue  # left over by an earlier process that had the same token: take the next number
+        except OSError as err:
+            raise InputError(f"{dst}: cannot write in {dst.parent} ({err.strerror or err})") from None
+    else:
+        raise InputError(f"{dst}: cannot write in {dst.parent} (no free temporary file name)")
     tmp = Path(tmp_name)
     try:
         yield tmp
-        if dst.exists():
+        try:
+            mode = os.stat(dst).st_mode
+        except OSError:
+            pass  # a new file (or one we cannot stat): it keeps the temp file's mode
+        else:
             with suppress(OSError):
-                os.chmod(tmp, dst.stat().st_mode & 0o7777)
-        os.replace(tmp, dst)
+                os.chmod(tmp_name, mode & 0o7777)
+        os.replace(tmp_name, dst)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        with suppress(FileNotFoundError):
+            os.unlink(tmp_name)
         raise
 
 

@@ -13,10 +13,10 @@ defusedxml, which is not a dependency.
 
 from __future__ import annotations
 
+import functools
 import json
 import xml.parsers.expat
 from dataclasses import dataclass, field
-from xml.sax.saxutils import escape, quoteattr
 
 from hegui.core.errors import InputError, LabelError
 from hegui.core.label import KEYS, ContentLabel
@@ -53,6 +53,23 @@ EXIFTOOL_CONFIG = """%Image::ExifTool::UserDefined = (
 _PACKET_BEGIN = '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>'
 _PACKET_END = '<?xpacket end="w"?>'
 _SEP = " "  # expat namespace separator: cannot occur in an XML name, so split at the last one
+
+
+def escape(text: str) -> str:
+    """``xml.sax.saxutils.escape``: that module imports urllib.request, which costs more start-up time
+    than labeling a file."""
+    return text.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
+
+
+def quoteattr(value: str) -> str:
+    """``xml.sax.saxutils.quoteattr``: escaped (line breaks and tabs too, so they survive attribute
+    normalisation) and quoted with the quote character it does not contain."""
+    data = escape(value).replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;")
+    if '"' not in data:
+        return f'"{data}"'
+    if "'" not in data:
+        return f"'{data}'"
+    return '"' + data.replace('"', "&quot;") + '"'
 
 
 @dataclass
@@ -214,6 +231,8 @@ def _wrap(body: str, padding: int) -> bytes:
     return f"{_PACKET_BEGIN}\n{body}{pad}\n{_PACKET_END}".encode()
 
 
+# A batch gives every file the same label: build its packet once (labels are frozen, so hashable).
+@functools.lru_cache(maxsize=64)
 def build_xmp_packet(label: ContentLabel, padding: int = 0) -> bytes:
     """A complete UTF-8 ``<?xpacket?>`` packet holding only the TC260:AIGC property.
 

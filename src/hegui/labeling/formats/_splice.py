@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import io
 import os
+import stat
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import BinaryIO
 
@@ -35,11 +37,26 @@ class Source:
         self.fh = fh
         self.path = path
         self.fmt = fmt
-        fh.seek(0, 2)
-        self.size = fh.tell()
+        # A regular file is read with pread (one system call, no seek, no buffer copy); anything else
+        # (an in-memory buffer, a device) through the file object.
+        self._fd = -1
+        with suppress(AttributeError, OSError, io.UnsupportedOperation):
+            fd = fh.fileno()
+            info = os.fstat(fd)
+            if stat.S_ISREG(info.st_mode):
+                self._fd = fd
+                self.size = info.st_size
+        if self._fd < 0:
+            fh.seek(0, 2)
+            self.size = fh.tell()
         # Metadata sits near the start: one read serves most small reads without a syscall each.
-        fh.seek(0)
-        self._head = fh.read(_HEAD_CACHE)
+        self.head = self._read_at(0, min(_HEAD_CACHE, self.size))
+
+    def _read_at(self, offset: int, n: int) -> bytes:
+        if self._fd >= 0:
+            return os.pread(self._fd, n, offset)
+        self.fh.seek(offset)
+        return self.fh.read(n)
 
     def fail(self, message: str) -> InputError:
         return InputError(f"{self.path}: not a valid {self.fmt} file: {message}")
@@ -47,10 +64,9 @@ class Source:
     def read(self, offset: int, n: int, what: str = "data") -> bytes:
         if offset < 0 or n < 0 or offset + n > self.size:
             raise self.fail(f"truncated ({what} at byte {offset} needs {n} bytes, file has {self.size})")
-        if offset + n <= len(self._head):
-            return self._head[offset:offset + n]
-        self.fh.seek(offset)
-        data = self.fh.read(n)
+        if offset + n <= len(self.head):
+            return self.head[offset:offset + n]
+        data = self._read_at(offset, n)
         if len(data) != n:
             raise self.fail(f"truncated while reading {what}")
         return data
@@ -59,9 +75,8 @@ class Source:
         """Offset of the first ``needle`` at or after ``start`` (-1 if absent), read in bounded chunks."""
         pos = start
         carry = b""
-        self.fh.seek(start)
         while True:
-            block = self.fh.read(bufsize)
+            block = self._read_at(pos, bufsize)
             if not block:
                 return -1
             hay = carry + block
@@ -75,7 +90,7 @@ class Source:
 @contextmanager
 def open_source(path: Path, fmt: str) -> Iterator[Source]:
     try:
-        fh = path.open("rb")
+        fh = open(path, "rb")  # noqa: SIM115 - closed by the with below, after the Source is made
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -103,14 +118,15 @@ def coalesce(parts: Sequence[Part]) -> list[Part]:
     return out
 
 
-def _copy_range(src: Source, out: BinaryIO, start: int, end: int) -> None:
-    """Copy source bytes [start, end) to ``out`` — in the kernel (copy_file_range) where it can, so
-    media bytes never pass through Python; otherwise through a bounded buffer."""
-    if _KERNEL_COPY:
+def _copy_range(src: Source, out: int, start: int, end: int) -> None:
+    """Copy source bytes [start, end) to the file descriptor ``out`` — in the kernel
+    (copy_file_range) where it can, so media bytes never pass through Python; otherwise through a
+    bounded buffer."""
+    done = start
+    if _KERNEL_COPY and src._fd >= 0:
         try:
-            done = start
             while done < end:
-                n = os.copy_file_range(src.fh.fileno(), out.fileno(), end - done, done)
+                n = os.copy_file_range(src._fd, out, end - done, done)
                 if n == 0:
                     raise src.fail("truncated")
                 done += n
@@ -118,33 +134,47 @@ def _copy_range(src: Source, out: BinaryIO, start: int, end: int) -> None:
         except OSError as err:
             if err.errno not in (errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP) or done != start:
                 raise
-    src.fh.seek(start)
-    remaining = end - start
-    while remaining:
-        block = src.fh.read(min(remaining, 1 << 20))
+    while done < end:
+        block = src._read_at(done, min(end - done, 1 << 20))
         if not block:
             raise src.fail("truncated")
         _write_all(out, block)
-        remaining -= len(block)
+        done += len(block)
 
 
-def _write_all(out: BinaryIO, data: bytes) -> None:
+def _write_all(out: int, data: bytes) -> None:
     view = memoryview(data)
-    while view:  # a raw (unbuffered) file may write less than asked
-        view = view[out.write(view):]
+    while view:  # write() may write less than asked
+        view = view[os.write(out, view):]
 
 
 def write_parts(src: Source, dst: Path, parts: Sequence[Part]) -> None:
+    """Write the plan to ``dst``. Inserted bytes and source ranges inside the cached head are joined in
+    memory and written with one call; every other range is copied by the kernel. Writes go straight
+    to the descriptor (no buffer), so they land in plan order."""
+    head = src.head
     try:
-        # Unbuffered: inserted bytes and kernel-copied ranges go to the file in order.
-        with dst.open("wb", buffering=0) as out:
-            for part in coalesce(parts):
-                if isinstance(part, tuple):
-                    _copy_range(src, out, part[0], part[1])
-                else:
-                    _write_all(out, part)
+        out = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
     except OSError as err:
         raise InputError(f"{dst}: cannot write ({err.strerror or err})") from None
+    try:
+        pending: list[bytes] = []
+        for part in coalesce(parts):
+            if not isinstance(part, tuple):
+                pending.append(part)
+            elif part[1] <= len(head):
+                pending.append(head[part[0]:part[1]])
+            else:
+                if pending:
+                    _write_all(out, b"".join(pending))
+                    pending.clear()
+                _copy_range(src, out, part[0], part[1])
+        if pending:
+            _write_all(out, b"".join(pending))
+    except OSError as err:
+        raise InputError(f"{dst}: cannot write ({err.strerror or err})") from None
+    finally:
+        os.close(out)
 
 
 def digest_parts(src: Source, parts: Sequence[Part]) -> bytes:

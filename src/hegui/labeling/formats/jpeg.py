@@ -13,6 +13,7 @@ import io
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from hegui.core.errors import InputError
 from hegui.core.label import ContentLabel
@@ -39,45 +40,54 @@ ASCII_PREFIX = b"ASCII\0\0\0"
 UNICODE_PREFIX = b"UNICODE\0"
 
 
-@dataclass(frozen=True, slots=True)
-class Segment:
+class Segment(NamedTuple):
     start: int   # offset of the 0xFF of the marker
     marker: int
     end: int     # offset after the segment (for SOS: after its header)
-
-    @property
-    def data_start(self) -> int:
-        return self.start + 4
+    data_start: int  # offset of the payload, after the marker (and any fill bytes) and length field
+    kind: str = ""   # "xmp" or "exif" for those APP1 segments, else ""
 
 
 def _scan(src: Source) -> list[Segment]:
-    """Marker segments from SOI up to and including the first SOS header."""
+    """Marker segments from SOI up to and including the first SOS header.
+
+    The headers normally all lie in the source's cached head, so they are read from it directly (this
+    runs once per labeled file); ``src.read`` — bounds-checked, same messages — serves the rest."""
     if src.read(0, min(2, src.size), "SOI") != b"\xff\xd8":
         raise src.fail("missing start-of-image marker")
+    head = src.head
+    cached = len(head)
     segments: list[Segment] = []
     pos = 2
     while True:
         start = pos
-        if src.read(pos, 1, "marker")[0] != 0xFF:
+        if (head[pos] if pos < cached else src.read(pos, 1, "marker")[0]) != 0xFF:
             raise src.fail(f"expected a marker at byte {pos}")
         while True:  # any number of 0xFF fill bytes may precede the marker code
             pos += 1
-            marker = src.read(pos, 1, "marker")[0]
+            marker = head[pos] if pos < cached else src.read(pos, 1, "marker")[0]
             if marker != 0xFF:
                 break
         pos += 1
         if marker == 0x01 or 0xD0 <= marker <= 0xD7:  # TEM, RSTn: no length
-            segments.append(Segment(start, marker, pos))
+            segments.append(Segment(start, marker, pos, pos))
             continue
         if marker in (0x00, 0xD8, EOI):
             raise src.fail(f"unexpected marker 0xFF{marker:02X} at byte {start} before the image data")
-        (length,) = struct.unpack(">H", src.read(pos, 2, "segment length"))
+        if pos + 2 <= cached:
+            length = head[pos] << 8 | head[pos + 1]
+        else:
+            (length,) = struct.unpack(">H", src.read(pos, 2, "segment length"))
         if length < 2:
             raise src.fail(f"segment length {length} at byte {start} is invalid")
         end = pos + length
         if end > src.size:
             raise src.fail(f"truncated (segment 0xFF{marker:02X} at byte {start} runs past the end)")
-        segments.append(Segment(start, marker, end))
+        kind = ""
+        if marker == APP1:
+            ident = src.read(pos + 2, min(length - 2, len(XMP_ID)), "segment id")
+            kind = "xmp" if ident == XMP_ID else "exif" if ident[:len(EXIF_ID)] == EXIF_ID else ""
+        segments.append(Segment(start, marker, end, pos + 2, kind))
         pos = end
         if marker == SOS:
             _check_eoi(src, end)
@@ -96,17 +106,12 @@ def _check_eoi(src: Source, image_data: int) -> None:
         raise src.fail("truncated (no end-of-image marker after the image data)")
 
 
-def _starts_with(src: Source, seg: Segment, ident: bytes) -> bool:
-    n = len(ident)
-    return seg.end - seg.data_start >= n and src.read(seg.data_start, n, "segment id") == ident
+def _is_xmp(seg: Segment) -> bool:
+    return seg.kind == "xmp"
 
 
-def _is_xmp(src: Source, seg: Segment) -> bool:
-    return seg.marker == APP1 and _starts_with(src, seg, XMP_ID)
-
-
-def _is_exif(src: Source, seg: Segment) -> bool:
-    return seg.marker == APP1 and _starts_with(src, seg, EXIF_ID)
+def _is_exif(seg: Segment) -> bool:
+    return seg.kind == "exif"
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +183,7 @@ class JpegLabeler(Labeler):
     def embed(self, src: Path, dst: Path, label: ContentLabel) -> None:
         with open_source(src, "JPEG") as source:
             segments = _scan(source)
-            existing = next((s for s in segments if _is_xmp(source, s)), None)
+            existing = next((s for s in segments if _is_xmp(s)), None)
             packet = None
             if existing is not None:
                 packet = source.read(existing.data_start + len(XMP_ID),
@@ -190,13 +195,13 @@ class JpegLabeler(Labeler):
             ours: bytes | None = b"\xff\xe1" + struct.pack(">H", len(xmp) + 2) + xmp
             parts: list[Part] = [(0, 2)]
             for seg in segments:
-                leading = seg.marker == APP0 or _is_exif(source, seg)
+                leading = seg.marker == APP0 or _is_exif(seg)
                 if ours is not None and not leading:
                     parts.append(ours)
                     ours = None
-                if _is_xmp(source, seg):
+                if _is_xmp(seg):
                     continue
-                comment = _user_comment(source, seg) if _is_exif(source, seg) else None
+                comment = _user_comment(source, seg) if _is_exif(seg) else None
                 if comment is not None and _is_label_text(comment.text):
                     parts += [(seg.start, comment.offset), _rewritten_comment(comment, label),
                               (comment.offset + comment.size, seg.end)]
@@ -209,10 +214,10 @@ class JpegLabeler(Labeler):
         reading = LabelReading(self.name)
         with open_source(path, "JPEG") as source:
             for seg in _scan(source):
-                if _is_xmp(source, seg):
+                if _is_xmp(seg):
                     start = seg.data_start + len(XMP_ID)
                     reading.carriers.extend(read_xmp_carriers(source.read(start, seg.end - start, "XMP")))
-                elif _is_exif(source, seg):
+                elif _is_exif(seg):
                     comment = _user_comment(source, seg)
                     if comment is not None and _is_label_text(comment.text):
                         reading.carriers.append(json_carrier("exif-usercomment", comment.text))
@@ -225,9 +230,9 @@ class JpegLabeler(Labeler):
             segments = _scan(source)
             parts: list[Part] = [(0, 2)]
             for seg in segments:
-                if _is_xmp(source, seg):
+                if _is_xmp(seg):
                     continue
-                comment = _user_comment(source, seg) if _is_exif(source, seg) else None
+                comment = _user_comment(source, seg) if _is_exif(seg) else None
                 if comment is not None:
                     parts += [(seg.start, comment.offset), (comment.offset + comment.size, seg.end)]
                 else:
