@@ -12,6 +12,7 @@ context rules and de-duplication. See docs/normalization.md.
 
 from __future__ import annotations
 
+import bisect
 import gc
 import logging
 import unicodedata
@@ -19,7 +20,10 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from hegui.core.types import DetectionContext, Detector, Finding, significant_tail
+from hegui.moderation.keyword_pinyin import PINYIN_TIERS, pinyin_matches
 from hegui.moderation.lexicon.model import ContextRule, Lexicon, MatchMode, Term, Transform
 from hegui.moderation.matcher import Matcher, build_matcher
 from hegui.moderation.normalize import batch, fast
@@ -105,11 +109,14 @@ class KeywordDetector(Detector):
         # Hits of these terms in the scan channel need no verification: the channel IS their form.
         self._trusted = [False] * len(self.terms)
         self._plain_forms = [""] * len(self.terms)
-        self._max_units = 0
+        self._plain_patterns = [b""] * len(self.terms)
         # One pattern set per lane: terms with homophones on are looked for in the sound lane, the
         # others (and allow phrases) in the plain lane; pinyin spellings; EXACT terms in the raw text.
-        self._sound, self._plain = _Patterns(), _Patterns()
-        self._pinyin, self._raw = _Patterns(), _Patterns()
+        self._sound, self._plain, self._raw = _Patterns(), _Patterns(), _Patterns()
+        # Pinyin spellings by tier (see PINYIN_TIERS): [window width, patterns], width = the longest
+        # term of the tier in characters.
+        self._pinyin_tiers: list[tuple[int, _Patterns]] = [(0, _Patterns())
+                                                           for _ in range(len(PINYIN_TIERS) + 1)]
         # Compiling creates ~10 small objects per term; pausing the cyclic GC (they hold no cycles)
         # keeps it from rescanning the whole growing heap again and again.
         gc_was_on = gc.isenabled()
@@ -121,14 +128,16 @@ class KeywordDetector(Detector):
                 gc.enable()
         self._sound_matcher = self._sound.build(backend)
         self._plain_matcher = self._plain.build(backend)
-        self._pinyin_matcher = self._pinyin.build(backend)
+        self._pinyin_matchers = [(width, patterns, matcher)
+                                 for width, patterns in self._pinyin_tiers
+                                 if (matcher := patterns.build(backend)) is not None]
         self._raw_matcher = self._raw.build(backend)
         window = max((r.window for rules in self._context.values() for r in rules), default=0)
         longest_allow = max((len(p) for p in self._allow_norm), default=0)
         # Significant characters a hit may span (channel chars, pinyin letters, exact chars) plus the
         # right context its checks read (word boundary, context window, an allow phrase around it).
-        longest = (self._sound.longest() // 2, self._plain.longest() // 2, self._pinyin.longest(),
-                   self._raw.longest() // 4)
+        longest = (self._sound.longest() // 2, self._plain.longest() // 2,
+                   max(patterns.longest() for _w, patterns in self._pinyin_tiers), self._raw.longest() // 4)
         self._holdback = (max(longest)
                           + max(window, longest_allow, 1))
 
@@ -137,8 +146,9 @@ class KeywordDetector(Detector):
     def _compile(self) -> None:
         normal = [i for i, t in enumerate(self.terms) if t.mode is not MatchMode.EXACT]
         lanes = batch.term_lanes([self.terms[i].text for i in normal])
-        sound_lane, plain_lane, pinyin = self._sound.add, self._plain.add, self._pinyin.add
+        sound_lane, plain_lane = self._sound.add, self._plain.add
         trusted, all_transforms, plain_forms = self._trusted, self._transforms, self._plain_forms
+        tiers = self._pinyin_tiers
         polyphonic, first, second = polyphonic_chars(), sound_of_chars(), second_readings()
         for k, i in enumerate(normal):
             plain = lanes.plain[k]
@@ -153,14 +163,19 @@ class KeywordDetector(Detector):
             # A character beyond the BMP shares its lane unit with all others: verify those hits.
             trusted[i] = lanes.own_units[k] and transforms >= _TRUSTED_WITH
             plain_forms[i] = plain
+            self._plain_patterns[i] = lanes.plain_pattern[k]
             if homophones:
                 sound_lane(lanes.sound_pattern[k], (i, "main"))
             else:
                 plain_lane(lanes.plain_pattern[k], (i, "main"))
-            if lanes.has_sound[k] and Transform.PINYIN in transforms:
+            spelled_too = lanes.has_sound[k] and Transform.PINYIN in transforms
+            if spelled_too:
+                tier = bisect.bisect_left(PINYIN_TIERS, len(plain))
+                width, patterns = tiers[tier]
+                tiers[tier] = (max(width, len(plain)), patterns)
+                pinyin = patterns.add
                 pinyin(lanes.spelling[k].encode("ascii"), (i, "pinyin"))
-                self._max_units = max(self._max_units, len(plain))
-            if lanes.has_sound[k] and Transform.PINYIN in transforms and not polyphonic.isdisjoint(plain):
+            if spelled_too and not polyphonic.isdisjoint(plain):
                 # Also spelled with the polyphonic characters' second reading (藏独 is also "zang du").
                 # (Mixed readings are verified but not looked for; nor are homophones of second
                 # readings: that would double the patterns.)
@@ -195,8 +210,8 @@ class KeywordDetector(Detector):
     def detect(self, text: str, ctx: DetectionContext | None = None) -> list[Finding]:
         if not text or not self.terms:
             return []
-        hits, allowed = self._candidates(text)
-        return self._findings(text, hits, allowed)
+        hits, allowed, channel = self._candidates(text)
+        return self._findings(text, hits, allowed, channel)
 
     def holdback(self, text: str) -> int:
         return significant_tail(text, self._holdback)
@@ -204,33 +219,39 @@ class KeywordDetector(Detector):
     def stream(self) -> KeywordStream:
         return KeywordStream(self)
 
-    def _candidates(self, text: str) -> tuple[list[_Hit], list[tuple[int, int]]]:
+    def _candidates(self, text: str) -> tuple[list[_Hit], list[tuple[int, int]], fast.Channel]:
         hits: list[_Hit] = []
         allowed: list[tuple[int, int]] = []
         channel = fast.scan_channel(text)
+        plain_data = b""
         for patterns, matcher, lane in ((self._sound, self._sound_matcher, channel.sound),
                                         (self._plain, self._plain_matcher, channel.plain)):
             if matcher is None or not len(lane.codes):
                 continue
-            found = [m for m in matcher.scan(lane.data) if m[1] % 2 == 0]
+            data = lane.data
+            if lane is channel.plain:
+                plain_data = data
+            found = [m for m in matcher.scan(data) if m[1] % 2 == 0]
             for (pid, _sb, _eb), (a, b, start, end) in zip(found, channel.spans(found), strict=True):
                 for idx, kind in patterns.entries[pid]:
                     if idx < 0:
                         phrase = self._allow_norm[-1 - idx]
-                        if normalize_term(text[start:end]) == phrase:
+                        if _normalized(channel, start, end) == phrase:
                             allowed.append((start, end))
                     elif kind == "main" and self._trusted[idx]:
                         # The lanes ARE this term's form: no verification; just name the spelling.
                         if text[start:end] == self.terms[idx].text:
                             via = "exact"
-                        elif channel.plain_text[a:b] == self._plain_forms[idx]:
+                        elif (plain_data or (plain_data := channel.plain.data))[2 * a:2 * b] \
+                                == self._plain_patterns[idx]:
+                            # (trusted terms have a lane unit per character: bytes compare exactly)
                             via = "normalized"
                         else:
                             via = "homophone"
                         self._accept_trusted(text, idx, start, end, via, hits)
                     else:
                         self._verify(text, idx, start, end, hits)
-        if self._pinyin_matcher is not None:
+        if self._pinyin_matchers:
             self._pinyin_candidates(text, channel, hits)
         if self._raw_matcher is not None:
             raw = text.encode("utf-32-le", "surrogatepass")  # offsets // 4 are character indexes
@@ -238,26 +259,12 @@ class KeywordDetector(Detector):
                 if sb % 4 == 0:
                     for idx, _kind in self._raw.entries[pid]:
                         hits.append(_Hit(idx, sb // 4, eb // 4, "exact"))
-        return hits, allowed
+        return hits, allowed, channel
 
     def _pinyin_candidates(self, text: str, channel: fast.Channel, hits: list[_Hit]) -> None:
-        """Scan pinyin spellings of short windows around Latin letters: a pinyin-spelled term holds a
-        letter, and spans at most as many channel characters each side as it has units."""
-        all_codes = channel.sound.codes
-        letters = fast.letter_positions(all_codes)
-        if not len(letters) or self._pinyin_matcher is None:
-            return
-        index, codes, spelled = fast.pinyin_windows(all_codes, letters, self._max_units)
-        is_letter = (codes >= 0x61) & (codes <= 0x7A)
-        for pid, sb, eb in self._pinyin_matcher.scan(spelled.data):
-            if not (spelled.is_boundary(sb) and spelled.is_boundary(eb)):
-                continue  # 西安 is not 先: matches begin and end on whole characters
-            first, last = int(spelled.owner[sb]), int(spelled.owner[eb - 1])
-            if not is_letter[first:last + 1].any():
-                continue  # no letter inside: the sound lane already found it as a homophone
-            start = int(channel.origin[index[first]])
-            end = int(channel.origin[index[last]]) + 1
-            for idx, _kind in self._pinyin.entries[pid]:
+        tiers = self._pinyin_matchers
+        for tier, pid, start, end in pinyin_matches(channel, [(w, m) for w, _p, m in tiers]):
+            for idx, _kind in tiers[tier][1].entries[pid]:
                 self._verify(text, idx, start, end, hits)
 
     def _accept_trusted(self, text: str, idx: int, start: int, end: int, via: str,
@@ -277,24 +284,33 @@ class KeywordDetector(Detector):
             return
         hits.append(_Hit(idx, start, end, via))
 
-    def _findings(self, text: str, hits: list[_Hit], allowed: list[tuple[int, int]]) -> list[Finding]:
+    def _findings(self, text: str, hits: list[_Hit], allowed: list[tuple[int, int]],
+                  channel: fast.Channel) -> list[Finding]:
+        # An allowed span covers a hit when it starts at or before it and reaches at least its end:
+        # allowed spans sorted by start, the furthest end so far, one bisection per hit.
+        allowed.sort()
+        allow_starts = [a for a, _b in allowed]
+        reach: list[int] = []
+        for _a, b in allowed:
+            reach.append(max(b, reach[-1]) if reach else b)
         kept: dict[int, list[_Hit]] = defaultdict(list)
         for hit in sorted(hits, key=lambda h: (h.start, _VIA_RANK.get(h.via, 9), -h.end)):
-            if any(a <= hit.start and hit.end <= b for a, b in allowed):
+            k = bisect.bisect_right(allow_starts, hit.start)
+            if k and reach[k - 1] >= hit.end:
                 continue
             previous = kept[hit.term]
             if previous and hit.start < previous[-1].end:
                 continue  # overlapping hit of the same term: one finding
-            if not self._context_ok(text, hit):
+            if not self._context_ok(channel, hit):
                 continue
             previous.append(hit)
         out = [self._finding(text, h) for group in kept.values() for h in group]
         out.sort(key=lambda f: (f.span or (0, 0), f.risk))
         return out
 
-    def _context_ok(self, text: str, hit: _Hit) -> bool:
+    def _context_ok(self, channel: fast.Channel, hit: _Hit) -> bool:
         for rule in self._context.get(self.terms[hit.term].text, ()):
-            around = normalize_term(text[max(0, hit.start - rule.window): hit.end + rule.window])
+            around = _normalized(channel, max(0, hit.start - rule.window), hit.end + rule.window)
             if rule.require_any and not any(w in around for w in rule.require_any):
                 return False
             if any(w in around for w in rule.exclude_any):
@@ -357,6 +373,13 @@ class KeywordStream:
             out.append(Finding(f.detector, f.risk, f.score, span, f.evidence, f.explanation, f.meta))
         self._settled_to = max(self._settled_to, settled_to)
         return out
+
+
+def _normalized(channel: fast.Channel, start: int, end: int) -> str:
+    """``normalize_term(text[start:end])`` read off the channel: normalization is per character, so
+    it is the normalized characters that came from original characters ``start`` to ``end``."""
+    lo, hi = np.searchsorted(channel.origin, (start, end)).tolist()
+    return channel.plain_text[lo:hi]
 
 
 def _extend_over_marks(text: str, end: int) -> int:

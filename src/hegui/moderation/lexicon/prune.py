@@ -80,7 +80,8 @@ def read_benign(path: str | os.PathLike[str], field_name: str | None = None) -> 
         content = raw.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as err:
         bad_line = raw.count(b"\n", 0, err.start) + 1
-        raise InputError(f"{p}:{bad_line}: invalid UTF-8 (byte {err.start}); save the file as UTF-8") from None
+        raise InputError(f"{p}:{bad_line}: invalid UTF-8 (byte {err.start}); save the file as UTF-8"
+                         ) from None
     if suffix == ".txt":
         for lineno, line in enumerate(content.splitlines(), start=1):
             if line.strip():

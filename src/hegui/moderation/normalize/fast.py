@@ -240,3 +240,75 @@ def _windows_large(letters: I64, all_codes: U32, w: int) -> tuple[I64, U32, Soun
     codes = np.where(is_sep, np.uint32(ord("#")), all_codes[index]).astype(np.uint32)
     return index, codes, pinyin_sounds(codes)
 
+
+
+# --- pinyin spelling for the keyword detector's hot path: one table lookup per code, no owner arrays
+# (a match's characters are found by bisecting the spelling starts, for the few matches only).
+
+_SEPARATOR = ord("#")  # spells as itself, never part of a pattern: no match crosses windows
+
+
+@functools.lru_cache(maxsize=1)
+def _unit_spelling() -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8]]:
+    """Spelling rows (zero padded) and lengths for every 16-bit code: a homophone class → its
+    syllable, a Latin letter → itself, anything else → ``#``. 64k × 7 bytes, built once."""
+    t = tables()
+    width = t.syllable_bytes.shape[1]
+    rows = np.zeros((0x10000, width), dtype=np.uint8)
+    rows[:, 0] = _SEPARATOR
+    lengths = np.ones(0x10000, dtype=np.uint8)
+    n = len(t.syllables)
+    rows[CLASS_BASE:CLASS_BASE + n] = t.syllable_bytes
+    lengths[CLASS_BASE:CLASS_BASE + n] = t.syllable_len
+    letters = np.arange(0x61, 0x7B)
+    rows[letters, 0] = letters
+    return rows, lengths
+
+
+def spell(codes: U32) -> tuple[bytes, I64]:
+    """``pinyin_sounds(codes).data`` and where each code's spelling starts (``len(codes) + 1``
+    offsets, the last = ``len(data)``): the same bytes in a few numpy steps."""
+    rows, lengths = _unit_spelling()
+    units = np.minimum(codes, 0xFFFF)
+    n = lengths[units]
+    data = rows[units][np.arange(rows.shape[1]) < n[:, None]].tobytes()
+    starts = np.zeros(len(codes) + 1, dtype=np.int64)
+    # (an explicit int64 input: accumulating uint8 into an int64 out= takes numpy's slow casting path)
+    np.cumsum(n.astype(np.int64), out=starts[1:])
+    return data, starts
+
+
+def window_index(letters: I64, n: int, w: int) -> I64:
+    """Indexes of the codes ``w`` either side of each Latin letter (windows merged), each window
+    followed by -1 (a separator): what ``pinyin_windows`` spells, as indexes only."""
+    if len(letters) <= _FEW_LETTERS:
+        out: list[int] = []
+        hi_prev = -1
+        for p in letters.tolist():
+            lo, hi = max(p - w, 0), min(p + w + 1, n)
+            if out and lo <= hi_prev:
+                out.pop()  # the separator: this window continues the previous one
+                out.extend(range(hi_prev, max(hi, hi_prev)))
+                hi_prev = max(hi, hi_prev)
+            else:
+                out.extend(range(lo, hi))
+                hi_prev = hi
+            out.append(-1)
+        return np.asarray(out, dtype=np.int64)
+    lo = np.maximum(letters - w, 0)
+    hi = np.minimum(letters + w + 1, n)
+    run_hi = np.maximum.accumulate(hi)
+    new = np.ones(len(lo), dtype=bool)
+    new[1:] = lo[1:] > run_hi[:-1]
+    starts = lo[new]
+    ends = run_hi[np.append(np.flatnonzero(new[1:]), len(lo) - 1)]
+    sizes = ends - starts + 1
+    window = np.repeat(np.arange(len(starts)), sizes)
+    pos = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    index: I64 = np.where(pos == sizes[window] - 1, -1, starts[window] + pos)
+    return index
+
+
+def window_codes(all_codes: U32, index: I64) -> U32:
+    codes: U32 = np.where(index < 0, np.uint32(_SEPARATOR), all_codes[index]).astype(np.uint32)
+    return codes

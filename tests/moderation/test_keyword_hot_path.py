@@ -1,0 +1,101 @@
+"""The keyword detector's cheaper hot path gives the same answers as the straightforward one:
+the one-lookup pinyin spelling, the window paths for few and many letters, the pinyin tiers, and
+allow phrases / context windows read off the channel instead of normalized again."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from hegui.moderation import keyword_pinyin
+from hegui.moderation.keyword import KeywordDetector
+from hegui.moderation.lexicon.model import ContextRule, Lexicon, Term
+from hegui.moderation.normalize.chars import normalize_term
+from hegui.moderation.normalize.fast import (
+    letter_positions,
+    pinyin_sounds,
+    pinyin_windows,
+    scan_channel,
+    spell,
+    window_codes,
+    window_index,
+)
+
+_ALPHABET = (st.sampled_from(list("法轮功輪發中国人民abcxyz0189 ，。ＡＢ①ß㈱аε\u200b😀一壹"))
+             | st.characters(codec="utf-8"))
+LONG = "法轮功" * 9  # 27 characters: the longest pinyin tier
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet=_ALPHABET, max_size=60))
+def test_spell_equals_pinyin_sounds(text: str) -> None:
+    codes = scan_channel(text).sound.codes
+    data, starts = spell(codes)
+    reference = pinyin_sounds(codes)
+    assert data == reference.data
+    assert starts[:-1].tolist() == np.flatnonzero(reference.unit_start).tolist()
+    assert starts[-1] == len(data)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("法轮功ab xyz。")), max_size=120), st.integers(0, 9))
+def test_window_index_cuts_the_same_windows(text: str, w: int) -> None:
+    codes = scan_channel(text).sound.codes
+    letters = letter_positions(codes)
+    assume(len(letters) > 0)
+    _index, expected_codes, expected = pinyin_windows(codes, letters, w)
+    got = window_codes(codes, window_index(letters, len(codes), w))
+    assert got.tolist() == expected_codes.tolist()
+    assert spell(got)[0] == expected.data
+
+
+def _detector() -> KeywordDetector:
+    lexicon = Lexicon("hot", "1", terms=[Term("法轮功", "A1.1"), Term("习近平", "A1.1"),
+                                         Term(LONG, "A1.1"), Term("开车", "A1.8"), Term("冰毒", "A1.8")],
+                      allow=["冰毒危害"],
+                      context=[ContextRule("开车", require_any=("视频",), window=6)])
+    return KeywordDetector([lexicon])
+
+
+def _spans(detector: KeywordDetector, text: str) -> list[tuple[str, int, int, str]]:
+    return [(str(f.meta["term"]), *(f.span or (0, 0)), str(f.meta["via"])) for f in detector.detect(text)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(["法lun功", "falungong", "fa lun gong", "xi近ping", "他说", "abc", "。",
+                                 "法轮", "gong", " "]), max_size=12))
+def test_few_and_many_letter_paths_agree(pieces: list[str]) -> None:
+    """The same text found alone (few letters: plain-Python slices) and followed, far away, by many
+    letters (the vectorized windows) gives the same findings in the common part."""
+    detector = _detector()
+    text = "".join(pieces)
+    padding = "中" * 120 + "q" * (keyword_pinyin.FEW_LETTERS + 5)
+    alone = _spans(detector, text)
+    padded = [s for s in _spans(detector, text + padding) if s[2] <= len(text)]
+    assert alone == padded
+
+
+def test_pinyin_tiers_find_long_and_short_terms() -> None:
+    detector = _detector()
+    assert [w for w, _p, _m in detector._pinyin_matchers] == [3, 27]
+    # Spelled all in pinyin (81 letters: the vectorized windows) and partly (9 letters: the slices).
+    for spelled in ("falungong" * 9, "法轮功" * 8 + "falungong"):
+        text = "看" * 50 + spelled + "看" * 50
+        assert LONG in {s[0] for s in _spans(detector, text)}
+    assert {s[0] for s in _spans(detector, "看 falungong 看" + "q" * 40)} == {"法轮功"}
+    # A window separator is not text: letters of two far-apart windows do not join into one term.
+    assert "法轮功" not in {s[0] for s in _spans(detector, "fa" + "看" * 30 + "lungong")}
+
+
+def test_allow_phrases_and_context_windows_read_off_the_channel() -> None:
+    detector = _detector()
+    # Traditional, full-width and spaced forms: the checks see the normalized text.
+    assert _spans(detector, "關於冰毒危害的宣傳") == []
+    assert _spans(detector, "冰 毒 危 害") == []
+    assert [s[0] for s in _spans(detector, "冰毒很危险")] == ["冰毒"]
+    assert [s[0] for s in _spans(detector, "開車視頻在這裡")] == ["开车"]
+    assert [s[0] for s in _spans(detector, "開 車 ， 視 頻")] == ["开车"]
+    assert _spans(detector, "他開車去上班，路上很堵，沒有視頻") == []  # 视频 beyond the window
+    text = "開車視頻"
+    assert normalize_term(text) == "开车视频"
