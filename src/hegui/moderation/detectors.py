@@ -1,9 +1,9 @@
 """The detector registry: every detector — ours or a plug-in's — is built the same way.
 
 A factory is ``factory(settings: Settings, **options) -> Detector``; ``options`` come from the
-policy's ``[detectors.NAME.options]`` table. Built-ins ("keyword", "pii") import their modules only
-when built, so listing the registry stays cheap. Third-party packages register through the entry-point
-group ``hegui.detectors``.
+policy's ``[detectors.NAME.options]`` table. Built-ins ("keyword", "pii", "judge") import their
+modules only when built, so listing the registry stays cheap. Third-party packages register
+through the entry-point group ``hegui.detectors``.
 """
 
 from __future__ import annotations
@@ -48,8 +48,25 @@ def _pii_detector(settings: Settings, *, types: list[str] | None = None, exclude
     return PIIDetector(types, exclude=exclude or ())
 
 
+def _judge_detector(settings: Settings, *, base_url: str, model: str, api_key_env: str | None = None,
+                    format: str = "qwen3guard", timeout: float = 10.0,
+                    max_concurrency: int = 4, on_error: str = "fail-closed",
+                    risk_map: dict[str, str] | None = None, max_chars: int = 8000,
+                    unsafe_score: float = 0.9, controversial_score: float = 0.6,
+                    default_risk: str = "A1.8", error_risk: str = "A1.8", error_score: float = 1.0,
+                    max_tokens: int | None = None) -> Detector:
+    from hegui.moderation.judge import RemoteJudgeDetector
+
+    return RemoteJudgeDetector(
+        base_url=base_url, model=model, api_key_env=api_key_env, format=format, timeout=timeout,
+        max_concurrency=max_concurrency, on_error=on_error, risk_map=risk_map, max_chars=max_chars,
+        unsafe_score=unsafe_score, controversial_score=controversial_score, default_risk=default_risk,
+        error_risk=error_risk, error_score=error_score, max_tokens=max_tokens)
+
+
 registry.register("keyword", _keyword_detector)
 registry.register("pii", _pii_detector)
+registry.register("judge", _judge_detector)
 
 
 def build_detectors(policy: Policy, settings: Settings) -> list[Detector]:
