@@ -11,9 +11,10 @@ import itertools
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import TracebackType
 from typing import BinaryIO, ClassVar
 
 from hegui.core.errors import InputError, LabelError, UnsupportedFormatError
@@ -183,37 +184,57 @@ _tmp_counter = itertools.count()
 _tmp_token = os.urandom(4).hex()
 
 
-@contextmanager
-def atomic_output(dst: Path) -> Iterator[Path]:
-    """Yield a temp path beside ``dst``; on success rename it over ``dst`` (same file system, atomic),
-    on any failure delete it and leave ``dst`` untouched."""
-    directory = os.path.dirname(dst) or "."
-    for _attempt in range(10000):  # tempfile.TMP_MAX
-        tmp_name = os.path.join(directory, f".{dst.name}.{_tmp_token}{next(_tmp_counter):x}.hegui-tmp")
-        try:
-            os.close(os.open(tmp_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600))
-            break
-        except FileExistsError:
-            continue  # left over by an earlier process that had the same token: take the next number
-        except OSError as err:
-            raise InputError(f"{dst}: cannot write in {dst.parent} ({err.strerror or err})") from None
-    else:
+class _AtomicOutput:
+    """The context manager behind ``atomic_output``: a class, because a generator-based one costs
+    several microseconds per file, which a batch of small files notices."""
+
+    __slots__ = ("dst", "tmp_name")
+
+    def __init__(self, dst: Path) -> None:
+        self.dst = dst
+        self.tmp_name = ""
+
+    def __enter__(self) -> Path:
+        dst = self.dst
+        prefix = os.path.join(os.path.dirname(dst), f".{dst.name}.{_tmp_token}")
+        for _attempt in range(10000):  # tempfile.TMP_MAX
+            tmp_name = f"{prefix}{next(_tmp_counter):x}.hegui-tmp"
+            try:
+                os.close(os.open(tmp_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600))
+            except FileExistsError:
+                continue  # left over by an earlier process that had the same token: take the next number
+            except OSError as err:
+                raise InputError(f"{dst}: cannot write in {dst.parent} ({err.strerror or err})") from None
+            self.tmp_name = tmp_name
+            return Path(tmp_name)
         raise InputError(f"{dst}: cannot write in {dst.parent} (no free temporary file name)")
-    tmp = Path(tmp_name)
-    try:
-        yield tmp
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        tmp_name = self.tmp_name
         try:
-            mode = os.stat(dst).st_mode
-        except OSError:
-            pass  # a new file (or one we cannot stat): it keeps the temp file's mode
-        else:
-            with suppress(OSError):
-                os.chmod(tmp_name, mode & 0o7777)
-        os.replace(tmp_name, dst)
-    except BaseException:
+            if exc_type is None:
+                try:
+                    mode = os.stat(self.dst).st_mode
+                except OSError:
+                    pass  # a new file (or one we cannot stat): it keeps the temp file's mode
+                else:
+                    with suppress(OSError):
+                        os.chmod(tmp_name, mode & 0o7777)
+                os.replace(tmp_name, self.dst)
+                return
+        except BaseException:
+            with suppress(FileNotFoundError):
+                os.unlink(tmp_name)
+            raise
         with suppress(FileNotFoundError):
             os.unlink(tmp_name)
-        raise
+
+
+def atomic_output(dst: Path) -> AbstractContextManager[Path]:
+    """A context manager yielding a temp path beside ``dst``; on success it renames it over ``dst``
+    (same file system, atomic), on any failure it deletes it and leaves ``dst`` untouched."""
+    return _AtomicOutput(dst)
 
 
 def copy_stream(src: BinaryIO, dst: BinaryIO, length: int | None = None, bufsize: int = 1 << 20,

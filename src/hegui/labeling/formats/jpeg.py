@@ -192,7 +192,14 @@ class JpegLabeler(Labeler):
             if len(xmp) > MAX_SEGMENT_DATA:
                 raise source.fail(f"the file's XMP with the label ({len(xmp)} bytes) does not fit in one "
                                   "APP1 segment (64 KB); extended XMP is not supported")
-            ours: bytes | None = b"\xff\xe1" + struct.pack(">H", len(xmp) + 2) + xmp
+            app1 = b"\xff\xe1" + struct.pack(">H", len(xmp) + 2) + xmp
+            if not any(seg.kind for seg in segments):
+                # The common case (no Exif, no XMP): the label goes after SOI and any APP0, and the
+                # rest of the file is one range. Same result as the general walk below, fewer steps.
+                at = next(seg.start for seg in segments if seg.marker != APP0)  # SOS at the latest
+                write_parts(source, dst, [(0, at), app1, (at, source.size)])
+                return
+            ours: bytes | None = app1
             parts: list[Part] = [(0, 2)]
             for seg in segments:
                 leading = seg.marker == APP0 or _is_exif(seg)
