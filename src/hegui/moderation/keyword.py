@@ -60,6 +60,13 @@ class _Hit:
     via: str
 
 
+class _Spelling(dict[int, str]):
+    """A str.translate table that spells every character it does not know as "#"."""
+
+    def __missing__(self, key: int) -> str:
+        return "#"
+
+
 class _Patterns:
     """Unique byte patterns for one matcher, each with the entries it stands for."""
 
@@ -149,7 +156,10 @@ class KeywordDetector(Detector):
         sound_lane, plain_lane = self._sound.add, self._plain.add
         trusted, all_transforms, plain_forms = self._trusted, self._transforms, self._plain_forms
         tiers = self._pinyin_tiers
-        polyphonic, first, second = polyphonic_chars(), sound_of_chars(), second_readings()
+        polyphonic = polyphonic_chars()
+        # Each character's second reading, else its first, else "#": one str.translate per term.
+        second_spelling = _Spelling({ord(c): syl for c, syl in sound_of_chars().items()})
+        second_spelling.update({ord(c): syl for c, syl in second_readings().items() if syl})
         for k, i in enumerate(normal):
             plain = lanes.plain[k]
             term = self.terms[i]
@@ -179,8 +189,7 @@ class KeywordDetector(Detector):
                 # Also spelled with the polyphonic characters' second reading (藏独 is also "zang du").
                 # (Mixed readings are verified but not looked for; nor are homophones of second
                 # readings: that would double the patterns.)
-                spelled = "".join([second.get(c) or first.get(c, "#") for c in plain])
-                pinyin(spelled.encode("ascii"), (i, "pinyin"))
+                pinyin(plain.translate(second_spelling).encode("ascii"), (i, "pinyin"))
             if not transforms & _EXTRA_FORMS:
                 continue
             lane = self._sound if homophones else self._plain
