@@ -124,6 +124,19 @@ def test_long_text_is_truncated_head_and_tail_and_the_finding_says_so() -> None:
                                              "prompt_chars": 0}
 
 
+def test_any_str_is_sent_lone_surrogates_replaced() -> None:
+    texts = ["坏\ud800人", "\x00\u200b", "\udfff", "🙂" * 3]
+    ctx = DetectionContext(direction=Direction.OUTPUT, extra={"prompt": "问\udc80"})
+    with ScriptedUpstream(lambda _: "Safety: Safe") as server:
+        detector = judge(server.base_url)
+        assert [detector.detect(t, ctx) for t in texts] == [[]] * 4
+        detector.close()
+    sent = [r.messages for r in server.requests]
+    assert sent[0] == [{"role": "user", "content": "问\ufffd"},
+                       {"role": "assistant", "content": "坏\ufffd人"}]
+    assert sent[3][1]["content"] == "🙂" * 3
+
+
 def test_empty_text_makes_no_call(upstream: ScriptedUpstream) -> None:
     detector = judge(upstream.base_url)
     assert detector.detect("  \n", INPUT) == []

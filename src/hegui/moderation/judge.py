@@ -57,6 +57,7 @@ QWEN3GUARD_RISKS: Mapping[str, str] = {
 _SAFETY_LINE = re.compile(r"^\s*safety\s*[:：]\s*(safe|unsafe|controversial)\s*$", re.I | re.M)
 _CATEGORIES_LINE = re.compile(r"^\s*categories\s*[:：]\s*(.*?)\s*$", re.I | re.M)
 _REFUSAL_LINE = re.compile(r"^\s*refusal\s*[:：]\s*(yes|no)\s*$", re.I | re.M)
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _THINK = re.compile(r"<think>.*?</think>", re.S | re.I)
 
 JSON_SYSTEM_PROMPT = (
@@ -146,6 +147,8 @@ class RemoteJudgeDetector(Detector):
             return self._json_findings(reply, notes)
         except JudgeFailure as failure:
             return [self._failure(str(failure), notes)]
+        except Exception as err:  # the Detector contract: never raise at detect time
+            return [self._failure(f"internal error: {type(err).__name__}: {err}"[:300], notes)]
 
     def holdback(self, text: str) -> int:
         # Judge findings have no span: they settle at once and never need text held back.
@@ -157,6 +160,8 @@ class RemoteJudgeDetector(Detector):
     # ------------------------------------------------------------------ request
 
     def _clip(self, text: str) -> tuple[str, bool]:
+        # Lone surrogates (any Python str may hold them) cannot be sent as UTF-8 JSON.
+        text = _LONE_SURROGATE.sub("\ufffd", text)
         # Keep the head and the tail: harm is as likely at the end of an answer as at the start.
         if len(text) <= self.max_chars:
             return text, False
