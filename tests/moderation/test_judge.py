@@ -196,6 +196,10 @@ def test_json_garbage_fails_closed(reply: str) -> None:
     (Reply.garbage(), "not a chat completion"),
     (Reply.garbage(b'{"choices": []}'), "not a chat completion"),
     (Reply.drop_connection(), "RemoteProtocolError"),
+    # Each piece comes well within the read timeout, the whole body does not: one deadline.
+    (Reply("Safety: Safe", chunk_chars=1, chunk_delay=0.05, sse=True), "timeout after 0.3 s"),
+    (Reply("Safety: Safe", sse=True), "not a chat completion"),
+    (Reply(body=b"x" * (1 << 21)), "reply body over 1,048,576 bytes"),
 ])
 def test_failures_follow_fail_closed_or_fail_open(reply: Reply, error: str) -> None:
     closed, _ = run([reply], timeout=0.3)

@@ -20,6 +20,7 @@ import json
 import os
 import re
 import threading
+import time
 import urllib.parse
 from collections.abc import Mapping
 from typing import Any, ClassVar
@@ -57,6 +58,8 @@ QWEN3GUARD_RISKS: Mapping[str, str] = {
 _SAFETY_LINE = re.compile(r"^\s*safety\s*[:：]\s*(safe|unsafe|controversial)\s*$", re.I | re.M)
 _CATEGORIES_LINE = re.compile(r"^\s*categories\s*[:：]\s*(.*?)\s*$", re.I | re.M)
 _REFUSAL_LINE = re.compile(r"^\s*refusal\s*[:：]\s*(yes|no)\s*$", re.I | re.M)
+# A guard verdict is a few hundred bytes; anything far larger is not one.
+_MAX_BODY_BYTES = 1 << 20
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _THINK = re.compile(r"<think>.*?</think>", re.S | re.I)
 
@@ -190,21 +193,37 @@ class RemoteJudgeDetector(Detector):
         payload = {"model": self.model, "messages": messages, "temperature": 0,
                    "max_tokens": self.max_tokens, "stream": False}
         with self._slots:
-            try:
-                response = self._client.post(self.endpoint, json=payload)
-            except httpx.TimeoutException:
-                raise JudgeFailure(f"timeout after {self.timeout:g} s") from None
-            except httpx.HTTPError as err:
-                raise JudgeFailure(f"{type(err).__name__}: {err}"[:300]) from None
-        if response.status_code != 200:
-            raise JudgeFailure(f"HTTP {response.status_code}: {_short(response.text)}")
+            status, body = self._post(payload)
+        if status != 200:
+            raise JudgeFailure(f"HTTP {status}: {_short(body)}")
         try:
-            content = response.json()["choices"][0]["message"]["content"]
+            content = json.loads(body)["choices"][0]["message"]["content"]
         except (ValueError, KeyError, IndexError, TypeError):
-            raise JudgeFailure(f"not a chat completion: {_short(response.text)}") from None
+            raise JudgeFailure(f"not a chat completion: {_short(body)}") from None
         if not isinstance(content, str):
             raise JudgeFailure(f"completion content is not text: {_short(repr(content))}")
         return _THINK.sub("", content).strip()
+
+    def _post(self, payload: dict[str, Any]) -> tuple[int, str]:
+        # httpx's timeout bounds each read, not the call: a server trickling bytes could hold a
+        # check for ever. So the body is read against one deadline, and its size is capped.
+        deadline = time.monotonic() + self.timeout
+        try:
+            with self._client.stream("POST", self.endpoint, json=payload) as response:
+                chunks: list[bytes] = []
+                size = 0
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                    if time.monotonic() > deadline:
+                        raise httpx.ReadTimeout("deadline passed while reading the body")
+                    if size > _MAX_BODY_BYTES:
+                        raise JudgeFailure(f"reply body over {_MAX_BODY_BYTES:,} bytes")
+                    chunks.append(chunk)
+                return response.status_code, b"".join(chunks).decode("utf-8", "replace")
+        except httpx.TimeoutException:
+            raise JudgeFailure(f"timeout after {self.timeout:g} s") from None
+        except httpx.HTTPError as err:
+            raise JudgeFailure(f"{type(err).__name__}: {err}"[:300]) from None
 
     # ------------------------------------------------------------------ replies
 

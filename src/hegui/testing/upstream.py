@@ -33,7 +33,8 @@ class Reply:
     ``status`` != 200 answers an OpenAI-style error body (unless ``body`` is given); ``delay``
     seconds pass before anything is sent; ``body`` is sent as-is instead of a completion;
     ``drop`` closes the connection without a response; ``chunks`` splits a streamed answer
-    (default: pieces of ``chunk_chars``), ``chunk_delay`` seconds apart.
+    (default: pieces of ``chunk_chars``), ``chunk_delay`` seconds apart; ``sse`` streams (True) or
+    not (False) whatever the request asked — a slow trickle, or a stream nobody asked for.
     """
 
     text: str = ""
@@ -45,6 +46,7 @@ class Reply:
     chunk_chars: int = 4
     chunk_delay: float = 0.0
     content_type: str = "application/json"
+    sse: bool | None = None  # answer as an SSE stream: None = as the request asks
 
     @classmethod
     def error(cls, status: int, message: str = "scripted error") -> Reply:
@@ -221,7 +223,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         data = request.json if isinstance(request.json, dict) else {}
         model = str(data.get("model") or self.upstream.model)
-        if data.get("stream") is True:
+        if reply.sse if reply.sse is not None else data.get("stream") is True:
             self._stream(reply, model)
         else:
             self._send_json(200, {
