@@ -12,6 +12,7 @@ a letter (without one, the sound lane already found it as a homophone); the call
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -63,11 +64,12 @@ def _few_letters(channel: fast.Channel, letters: list[int], tiers: Sequence[tupl
                  ) -> list[PinyinMatch]:
     """The text is spelled once and each tier's windows are cut from that spelling as byte slices;
     the few matches are checked in plain Python."""
-    all_codes = channel.sound.codes
-    n = len(all_codes)
-    data, starts_arr = fast.spell(all_codes)
-    starts = starts_arr.tolist()
-    codes: list[int] | None = None
+    codes = channel.sound.codes.tolist()
+    n = len(codes)
+    spelling = fast.spelling_table().get
+    parts = [spelling(c, b"#") for c in codes]
+    data = b"".join(parts)
+    starts = list(itertools.accumulate(map(len, parts), initial=0))
     origin = channel.origin
     out: list[PinyinMatch] = []
     for tier, (width, matcher) in enumerate(tiers):
@@ -93,8 +95,6 @@ def _few_letters(channel: fast.Channel, letters: list[int], tiers: Sequence[tupl
             after = bisect.bisect_left(starts, eb)
             if starts[first] != sb or after > n or starts[after] != eb:
                 continue  # 西安 is not 先: matches begin and end on whole characters
-            if codes is None:
-                codes = all_codes.tolist()
             if not any(0x61 <= c <= 0x7A for c in codes[first:after]):
                 continue  # no letter inside: the sound lane already found it as a homophone
             out.append((tier, pid, int(origin[first]), int(origin[after - 1]) + 1))

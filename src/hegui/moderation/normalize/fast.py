@@ -265,6 +265,16 @@ def _unit_spelling() -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8]]:
     return rows, lengths
 
 
+@functools.lru_cache(maxsize=1)
+def spelling_table() -> dict[int, bytes]:
+    """``spell`` for one code at a time (plain Python, for short texts): code → its spelling, for the
+    codes that spell as something other than ``#``."""
+    t = tables()
+    table = {CLASS_BASE + i: syl.encode("ascii") for i, syl in enumerate(t.syllables)}
+    table.update({c: bytes([c]) for c in range(0x61, 0x7B)})
+    return table
+
+
 def spell(codes: U32) -> tuple[bytes, I64]:
     """``pinyin_sounds(codes).data`` and where each code's spelling starts (``len(codes) + 1``
     offsets, the last = ``len(data)``): the same bytes in a few numpy steps."""
