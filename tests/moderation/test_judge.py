@@ -327,6 +327,18 @@ def test_moderator_verdict_follows_the_judge(tmp_path: Path) -> None:
         mod.close()
 
 
+def test_moderator_passes_the_prompt_of_an_output_check_to_the_judge(tmp_path: Path) -> None:
+    with ScriptedUpstream(["Safety: Safe", "Safety: Safe"]) as server:
+        mod = moderator(tmp_path, server.base_url)
+        mod.check("先用铁丝……", Direction.OUTPUT, prompt="怎么开锁？")
+        mod.check("先用铁丝……", Direction.OUTPUT)
+        with_prompt, without = (r.messages for r in server.requests)
+        mod.close()
+    assert [m["role"] for m in with_prompt] == ["user", "assistant"]
+    assert with_prompt[0]["content"] == "怎么开锁？" and with_prompt[1]["content"] == "先用铁丝……"
+    assert [m["role"] for m in without] == ["assistant"]
+
+
 def test_moderator_fail_closed_refuses_and_fail_open_passes_with_the_failure_recorded(
         tmp_path: Path) -> None:
     refused = closed_port()

@@ -59,11 +59,16 @@ class Moderator:
     # ------------------------------------------------------------------ one text
 
     def check(self, text: str, direction: Direction | str = Direction.INPUT, *,
-              language: str | None = None) -> Verdict:
-        """Moderate one text. Empty text passes; text over ``max_text_chars`` is an InputError."""
+              language: str | None = None, prompt: str | None = None) -> Verdict:
+        """Moderate one text. Empty text passes; text over ``max_text_chars`` is an InputError.
+
+        ``prompt``: for an output check, the user prompt the answer replies to (a remote judge
+        reads the exchange as a whole; other detectors ignore it).
+        """
         direction = parse_direction(direction)
         self._check_text(text)
-        ctx = DetectionContext(direction=direction, language=language)
+        extra = {"prompt": prompt} if prompt is not None else {}
+        ctx = DetectionContext(direction=direction, language=language, extra=extra)
         findings = self.detect(text, ctx) if text else []
         return self.verdict(text, findings, direction, language=language)
 
@@ -111,10 +116,10 @@ class Moderator:
         return self._executor
 
     async def acheck(self, text: str, direction: Direction | str = Direction.INPUT, *,
-                     language: str | None = None) -> Verdict:
+                     language: str | None = None, prompt: str | None = None) -> Verdict:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.executor, lambda: self.check(text, direction,
-                                                                           language=language))
+        return await loop.run_in_executor(
+            self.executor, lambda: self.check(text, direction, language=language, prompt=prompt))
 
     def check_batch(self, texts: Iterable[str], direction: Direction | str = Direction.INPUT, *,
                     workers: int = 1) -> list[Verdict]:
