@@ -19,6 +19,7 @@ from typing import Any
 
 from hegui.core.errors import LexiconError
 from hegui.core.risks import RISK_IDS
+from hegui.moderation.lexicon import parse_cache
 from hegui.moderation.lexicon.model import (
     DEFAULT_TRANSFORMS,
     ChangeLogEntry,
@@ -72,11 +73,16 @@ def load_lexicon(path: str | os.PathLike[str]) -> Lexicon:
 # ------------------------------------------------------------------------------------------- reading
 
 
-def _read_text(path: Path) -> str:
+def _read_bytes(path: Path) -> bytes:
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as err:
         raise LexiconError(f"{path}: cannot read ({err.strerror or err})") from None
+
+
+def _read_text(path: Path, data: bytes | None = None) -> str:
+    if data is None:
+        data = _read_bytes(path)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -87,8 +93,19 @@ def _read_text(path: Path) -> str:
 
 
 def read_terms(path: Path, default: frozenset[Transform], source: str = "") -> list[Term]:
-    """Parse one ``terms/*.tsv`` file. ``default``: the library's default transformations."""
-    text = _read_text(path)
+    """Parse one ``terms/*.tsv`` file. ``default``: the library's default transformations.
+    (A parse is cached on disk by content, see ``parse_cache``.)"""
+    data = _read_bytes(path)
+    key = parse_cache.cache_key("terms", data, path.name, source, *sorted(t.value for t in default))
+    columns = parse_cache.load(key)
+    if isinstance(columns, tuple) and len(columns) == len(Term.__slots__):
+        return list(map(Term, *columns))
+    terms = _parse_terms(path, _read_text(path, data), default, source)
+    parse_cache.store(key, tuple([getattr(t, name) for t in terms] for name in Term.__slots__))
+    return terms
+
+
+def _parse_terms(path: Path, text: str, default: frozenset[Transform], source: str) -> list[Term]:
     origin = f"{source}:{path.name}" if source else path.name
     terms: list[Term] = []
     columns = 0
@@ -196,7 +213,18 @@ def _key_lines(text: str, pattern: str) -> list[int]:
 
 
 def read_manifest(path: Path) -> Lexicon:
-    text = _read_text(path)
+    """Parse ``lexicon.toml`` (cached on disk by content, see ``parse_cache``)."""
+    data = _read_bytes(path)
+    key = parse_cache.cache_key("manifest", data, str(path))
+    cached = parse_cache.load(key)
+    if isinstance(cached, Lexicon):
+        return cached
+    lexicon = _parse_manifest(path, _read_text(path, data))
+    parse_cache.store(key, lexicon)
+    return lexicon
+
+
+def _parse_manifest(path: Path, text: str) -> Lexicon:
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
