@@ -206,6 +206,8 @@ def bench_images(fmt: str, n: int, runs: int, root: Path, config: Path) -> None:
     # is what a batch much larger than N would approach.
     one = statistics.median(measured(lambda fs, out: exiftool_run(fs[:1], out, config), "et1-")(i)[1]
                             for i in range(3))
+    print(f"  hegui runs at {cpu['copy'][0] / cpu['hegui'][0]:.0%} of the plain-copy speed (median), "
+          f"{cpu['copy'][1] / cpu['hegui'][1]:.0%} (best runs)")
     et_per_file, ours_per_file = (et_med - one) / (n - 1), cpu["hegui"][0] / n
     print(f"  exiftool start-up (a batch of one file) {one * 1e3:.0f} ms CPU, then "
           f"{et_per_file * 1e3:.2f} ms per file; hegui {ours_per_file * 1e3:.2f} ms per file: "
