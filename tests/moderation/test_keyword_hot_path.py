@@ -1,16 +1,22 @@
 """The keyword detector's cheaper hot path gives the same answers as the straightforward one:
-the one-lookup pinyin spelling, the window paths for few and many letters, the pinyin tiers, and
-allow phrases / context windows read off the channel instead of normalized again."""
+the one-lookup pinyin spelling, the window paths for few and many letters, the pinyin tiers,
+allow phrases / context windows read off the channel instead of normalized again, and compiled
+tables loaded from the disk cache."""
 
 from __future__ import annotations
 
+import random
+from pathlib import Path
+
 import numpy as np
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from hegui.moderation import keyword_pinyin
+from hegui.moderation import keyword_cache, keyword_pinyin
 from hegui.moderation.keyword import KeywordDetector
 from hegui.moderation.lexicon.model import ContextRule, Lexicon, Term
+from hegui.moderation.lexicon.parse_cache import cache_dir
 from hegui.moderation.normalize.chars import normalize_term
 from hegui.moderation.normalize.fast import (
     letter_positions,
@@ -99,3 +105,23 @@ def test_allow_phrases_and_context_windows_read_off_the_channel() -> None:
     assert _spans(detector, "他開車去上班，路上很堵，沒有視頻") == []  # 视频 beyond the window
     text = "開車視頻"
     assert normalize_term(text) == "开车视频"
+
+
+def test_compiled_tables_come_back_from_the_disk_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                       ) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    rng = random.Random(3)
+    common = ("的一是在不了有和人这中大为上个国我以要他时来用们生到作地于"
+              "出就分对成会可主发年动同工也能下过子说产种面")
+    texts = sorted({"".join(rng.choices(common, k=3)) for _ in range(keyword_cache.MIN_TERMS + 500)})
+    terms = [Term(t, "A1.8") for t in texts] + [Term("法轮功", "A1.1")]
+    fresh = KeywordDetector([Lexicon("big", "1", terms=terms, allow=["冰毒危害"])])
+    assert len(list(cache_dir().glob("*.pickle"))) == 1
+    cached = KeywordDetector([Lexicon("big", "1", terms=terms, allow=["冰毒危害"])])
+    sample = "".join(rng.choices(common + "，。fa lun gong", k=3000))
+    assert cached.detect(sample) == fresh.detect(sample) and fresh.detect(sample)
+    assert cached._trusted == fresh._trusted and cached._sound.index == fresh._sound.index
+    # A changed library is a new key: compiled again, the change seen.
+    changed = KeywordDetector([Lexicon("big", "1", terms=[*terms[:-1], Term("冰毒", "A1.8")])])
+    assert len(list(cache_dir().glob("*.pickle"))) == 2
+    assert {f.meta["term"] for f in changed.detect("冰毒 falungong")} == {"冰毒"}

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hegui.core.types import DetectionContext, Detector, Finding, significant_tail
+from hegui.moderation import keyword_cache
 from hegui.moderation.keyword_pinyin import PINYIN_TIERS, pinyin_matches
 from hegui.moderation.lexicon.model import ContextRule, Lexicon, MatchMode, Term, Transform
 from hegui.moderation.matcher import Matcher, build_matcher
@@ -136,9 +137,19 @@ class KeywordDetector(Detector):
         gc_was_on = gc.isenabled()
         gc.disable()
         try:
-            self._compile()
-            for patterns in (self._sound, self._plain, self._raw, *(p for _w, p in self._pinyin_tiers)):
-                patterns.freeze()
+            key = keyword_cache.compiled_key(self.terms, self._allow_norm)
+            state = keyword_cache.load(key, len(self.terms), 8)
+            if state is not None:
+                (self._trusted, self._plain_forms, self._plain_patterns, self._transforms,
+                 self._sound, self._plain, self._raw, self._pinyin_tiers) = state
+            else:
+                self._compile()
+                for patterns in (self._sound, self._plain, self._raw,
+                                 *(p for _w, p in self._pinyin_tiers)):
+                    patterns.freeze()
+                keyword_cache.store(key, (self._trusted, self._plain_forms, self._plain_patterns,
+                                          self._transforms, self._sound, self._plain, self._raw,
+                                          self._pinyin_tiers))
         finally:
             if gc_was_on:
                 gc.enable()
