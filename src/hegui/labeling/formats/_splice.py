@@ -12,9 +12,10 @@ import hashlib
 import io
 import os
 import stat
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Sequence
+from contextlib import AbstractContextManager, suppress
 from pathlib import Path
+from types import TracebackType
 from typing import BinaryIO
 
 from hegui.core.errors import InputError, LabelError
@@ -34,7 +35,7 @@ class Source:
     so a corrupt length field can neither allocate gigabytes nor read past the end."""
 
     def __init__(self, fh: BinaryIO, path: Path, fmt: str) -> None:
-        self.fh = fh
+        self._fh: BinaryIO | None = fh
         self.path = path
         self.fmt = fmt
         # A regular file is read with pread (one system call, no seek, no buffer copy); anything else
@@ -51,6 +52,21 @@ class Source:
             self.size = fh.tell()
         # Metadata sits near the start: one read serves most small reads without a syscall each.
         self.head = self._read_at(0, min(_HEAD_CACHE, self.size))
+
+    @classmethod
+    def of_regular_file(cls, fd: int, size: int, path: Path, fmt: str) -> Source:
+        """A Source over an open regular file: no file object until a caller asks for ``fh``."""
+        self = cls.__new__(cls)
+        self._fh, self._fd, self.size, self.path, self.fmt = None, fd, size, path, fmt
+        self.head = os.pread(fd, min(_HEAD_CACHE, size), 0)
+        return self
+
+    @property
+    def fh(self) -> BinaryIO:
+        """The file object (for callers that read sequentially); made on first use."""
+        if self._fh is None:
+            self._fh = open(self._fd, "rb", buffering=0, closefd=False)  # noqa: SIM115 - fd owned by open_source
+        return self._fh
 
     def _read_at(self, offset: int, n: int) -> bytes:
         if self._fd >= 0:
@@ -87,20 +103,52 @@ class Source:
             pos += len(block)
 
 
-@contextmanager
-def open_source(path: Path, fmt: str) -> Iterator[Source]:
-    try:
-        # Unbuffered: reads are pread calls anyway, and a raw file skips the tty check and seek that a
-        # buffered one makes on opening (system calls add up over a batch of thousands of files).
-        fh = open(path, "rb", buffering=0)  # noqa: SIM115 - closed by the with below
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory, not a file") from None
-    except OSError as err:
-        raise InputError(f"{path}: cannot read ({err.strerror or err})") from None
-    with fh:
-        yield Source(fh, path, fmt)
+class _OpenSource:
+    """The context manager behind ``open_source`` (a class: cheaper per file than a generator)."""
+
+    __slots__ = ("fd", "fmt", "path", "source")
+
+    def __init__(self, path: Path, fmt: str) -> None:
+        self.path, self.fmt, self.fd = path, fmt, -1
+        self.source: Source | None = None
+
+    def __enter__(self) -> Source:
+        path = self.path
+        try:
+            self.fd = fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            raise InputError(f"{path}: no such file") from None
+        except OSError as err:
+            raise InputError(f"{path}: cannot read ({err.strerror or err})") from None
+        try:
+            info = os.fstat(fd)
+            if stat.S_ISDIR(info.st_mode):
+                raise InputError(f"{path}: is a directory, not a file")
+            if stat.S_ISREG(info.st_mode):
+                self.source = Source.of_regular_file(fd, info.st_size, path, self.fmt)
+            else:  # a device or pipe: through a file object, as any other stream
+                self.source = Source(open(fd, "rb", buffering=0, closefd=False), path, self.fmt)
+            return self.source
+        except OSError as err:
+            self.__exit__(None, None, None)
+            raise InputError(f"{path}: cannot read ({err.strerror or err})") from None
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if self.source is not None and self.source._fh is not None:
+            self.source._fh.close()  # does not close the descriptor (closefd=False): that is ours
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+def open_source(path: Path, fmt: str) -> AbstractContextManager[Source]:
+    """Open ``path`` for reading as a Source; a missing file, a directory or an unreadable file is one
+    clear InputError."""
+    return _OpenSource(path, fmt)
 
 
 def coalesce(parts: Sequence[Part]) -> list[Part]:
