@@ -17,6 +17,7 @@ from hegui.core.errors import InputError
 from hegui.core.label import ContentLabel
 from hegui.labeling import base
 from hegui.labeling.base import atomic_output, labeler_for
+from hegui.labeling.formats.jpeg import JpegLabeler
 from hegui.labeling.xmp import build_xmp_packet
 
 LABEL = ContentLabel(ContentProducer="001191110102MAD55U9H0F10002", ProduceID="fast-0001")
@@ -137,3 +138,10 @@ def test_atomic_output_failure_removes_the_temp_file(tmp_path: Path) -> None:
 def test_atomic_output_in_a_missing_folder_is_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="cannot write in"), atomic_output(tmp_path / "no" / "x.jpg"):
         pass
+
+
+def test_directories_and_devices_are_one_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="is a directory"):
+        JpegLabeler().extract(tmp_path)
+    with pytest.raises(InputError, match="not a valid JPEG"):
+        JpegLabeler().extract(Path(os.devnull))  # a character device, read through a file object
