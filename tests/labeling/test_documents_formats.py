@@ -318,3 +318,20 @@ def test_text_lookalikes_stay_text(tmp_path: Path, text: bytes) -> None:
     src = tmp_path / "notes.txt"
     src.write_bytes(text)
     assert labeler_for(src).name == "text"
+
+
+def test_office_part_with_an_unknown_declared_encoding_is_one_clear_error(tmp_path: Path) -> None:
+    """Found by the fuzzer: an XML declaration naming an unknown encoding raised LookupError."""
+    src = make_office(tmp_path / "a.docx", "docx")
+    parts = _parts(src)
+    bad = tmp_path / "bad.docx"
+    with zipfile.ZipFile(bad, "w") as zf:
+        for name, data in parts.items():
+            if name == "[Content_Types].xml":
+                data = b'<?xml version="1.0" encoding="TTF-8"?>' + data
+            zf.writestr(name, data)
+    before = bad.read_bytes()
+    labeler = labeler_for(bad)
+    with pytest.raises(HeguiError, match="not well-formed XML"):
+        labeler.embed(bad, tmp_path / "out.docx", LABEL)
+    assert bad.read_bytes() == before

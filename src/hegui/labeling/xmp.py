@@ -153,7 +153,7 @@ def _parse(packet: bytes) -> _Document:
         parser.Parse(packet, True)
     except xml.parsers.expat.ExpatError as err:
         raise XmpParseError(f"malformed XMP packet: {err}") from None
-    except (ValueError, UnicodeError) as err:  # e.g. an unknown encoding declaration
+    except (ValueError, LookupError) as err:  # e.g. an unknown encoding declaration
         raise XmpParseError(f"malformed XMP packet: {err}") from None
     if not roots:
         raise XmpParseError("XMP packet has no root element")

@@ -69,7 +69,7 @@ def _read_xml(zf: zipfile.ZipFile, name: str) -> ET.Element | None:
         raise InputError(f"{name} contains a DOCTYPE or entity declaration (refused for safety)")
     try:
         return ET.fromstring(data)
-    except ET.ParseError as err:
+    except (ET.ParseError, ValueError, LookupError) as err:  # LookupError: unknown declared encoding
         raise InputError(f"{name} is not well-formed XML ({err})") from None
 
 
