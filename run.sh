@@ -36,9 +36,10 @@ apt_install() {
 }
 
 setup() {
-  # System tools: a CJK font for drawn labels; exiftool/ffmpeg are used by tests to read what we write.
-  apt_install fonts-wqy-microhei
-  if [ "${1:-}" = "test" ]; then apt_install libimage-exiftool-perl libarchive-zip-perl ffmpeg; fi
+  # System tools: a CJK font for drawn labels; ffmpeg for explicit audio/video labels (run as a
+  # separate program); exiftool is used by the tests to read what we write.
+  apt_install fonts-wqy-microhei ffmpeg
+  if [ "${1:-}" = "test" ]; then apt_install libimage-exiftool-perl libarchive-zip-perl; fi
   local python; python=$(need_python)
   [ -x "$PY" ] || "$python" -m venv "$VENV"
   # Reinstall only when the dependency list changed (stamp = hash of pyproject.toml).
