@@ -224,8 +224,18 @@ def _windows_small(letters: list[int], all_codes: U32, w: int) -> tuple[list[int
 def _windows_large(letters: I64, all_codes: U32, w: int) -> tuple[I64, U32, Sounds]:
     """All windows (letters ± w characters, merged) in one spelling for one scan, each followed by
     an unpronounceable separator (never part of a pattern, so no match crosses windows)."""
+    merged = _merged_window_index(letters, len(all_codes), w)
+    is_sep = merged < 0
+    index = np.where(is_sep, 0, merged)
+    codes = np.where(is_sep, np.uint32(ord("#")), all_codes[index]).astype(np.uint32)
+    return index, codes, pinyin_sounds(codes)
+
+
+def _merged_window_index(letters: I64, n: int, w: int) -> I64:
+    """Vectorized: indexes of the codes ``w`` either side of each letter, overlapping windows merged,
+    each window followed by -1."""
     lo = np.maximum(letters - w, 0)
-    hi = np.minimum(letters + w + 1, len(all_codes))
+    hi = np.minimum(letters + w + 1, n)
     # Merge overlapping windows: a new window starts where lo exceeds every earlier hi.
     run_hi = np.maximum.accumulate(hi)
     new = np.ones(len(lo), dtype=bool)
@@ -235,10 +245,8 @@ def _windows_large(letters: I64, all_codes: U32, w: int) -> tuple[I64, U32, Soun
     sizes = ends - starts + 1
     window = np.repeat(np.arange(len(starts)), sizes)
     pos = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-    is_sep = pos == sizes[window] - 1
-    index = np.where(is_sep, 0, starts[window] + pos)
-    codes = np.where(is_sep, np.uint32(ord("#")), all_codes[index]).astype(np.uint32)
-    return index, codes, pinyin_sounds(codes)
+    index: I64 = np.where(pos == sizes[window] - 1, -1, starts[window] + pos)
+    return index
 
 
 
@@ -305,18 +313,7 @@ def window_index(letters: I64, n: int, w: int) -> I64:
                 hi_prev = hi
             out.append(-1)
         return np.asarray(out, dtype=np.int64)
-    lo = np.maximum(letters - w, 0)
-    hi = np.minimum(letters + w + 1, n)
-    run_hi = np.maximum.accumulate(hi)
-    new = np.ones(len(lo), dtype=bool)
-    new[1:] = lo[1:] > run_hi[:-1]
-    starts = lo[new]
-    ends = run_hi[np.append(np.flatnonzero(new[1:]), len(lo) - 1)]
-    sizes = ends - starts + 1
-    window = np.repeat(np.arange(len(starts)), sizes)
-    pos = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-    index: I64 = np.where(pos == sizes[window] - 1, -1, starts[window] + pos)
-    return index
+    return _merged_window_index(letters, n, w)
 
 
 def window_codes(all_codes: U32, index: I64) -> U32:
