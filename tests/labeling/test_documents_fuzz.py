@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import io
 import os
-import signal
 import zipfile
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pikepdf
@@ -17,47 +14,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hegui.core.errors import HeguiError
 from hegui.core.label import ContentLabel
-from hegui.labeling.base import Labeler, labeler_for, labelers
+from hegui.labeling.base import labeler_for, labelers
+from hegui.testing.fuzz import exercise
 
 # Inputs per format and strategy (PDF: 2 strategies, OOXML and text: 3); HEGUI_FUZZ_SCALE=10 goes deeper.
 INPUTS = int(500 * float(os.environ.get("HEGUI_FUZZ_SCALE", "1")))
-HANG_GUARD_S = 20      # a guard against hangs only; no speed is asserted here
 LABEL = ContentLabel(ContentProducer="acme", ProduceID="fuzz-2")
 MAGIC = {"pdf": [b"%PDF-1.7\n", b"%PDF-1.4\n1 0 obj\n<<"], "ooxml": [b"PK\x03\x04"],
          "text": [b"---\n", b"---\nAIGC: {", b"# title\n"]}
-
-
-@contextmanager
-def hang_guard(seconds: int = HANG_GUARD_S) -> Iterator[None]:
-    def timeout(_signum: int, _frame: object) -> None:
-        raise AssertionError(f"reader hung for more than {seconds} s")
-    previous = signal.signal(signal.SIGALRM, timeout)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-
-
-def exercise(labeler: Labeler, path: Path, data: bytes) -> None:
-    path.write_bytes(data)
-    with hang_guard():
-        with suppress(HeguiError):
-            labeler_for(path)
-        for step in (labeler.extract, labeler.content_digest):
-            with suppress(HeguiError):
-                step(path)
-        out = path.with_name("out-" + path.name)
-        try:
-            labeler.embed(path, out, LABEL)
-        except HeguiError:
-            pass
-        else:
-            labeler.extract(out)  # what we wrote must read back
-    assert path.read_bytes() == data
 
 
 @st.composite
@@ -145,7 +110,7 @@ def _run(fmt: str, strategy: st.SearchStrategy[bytes], tmp_path: Path) -> int:
     def one(data: bytes) -> None:
         nonlocal tried
         tried += 1
-        exercise(labeler, tmp_path / f"input.{fmt}", data)
+        exercise(labeler, tmp_path / f"input.{fmt}", data, LABEL)
 
     one()
     print(f"\n{fmt}: {tried} inputs tried")

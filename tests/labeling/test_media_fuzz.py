@@ -6,25 +6,21 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hegui.core.errors import HeguiError
 from hegui.core.label import ContentLabel
-from hegui.labeling.base import LABELERS, Labeler, labeler_for, labelers
+from hegui.labeling.base import LABELERS, labeler_for, labelers
+from hegui.testing.fuzz import exercise
 
 # Inputs per format and strategy; HEGUI_FUZZ_SCALE=10 runs a deeper campaign.
 _SCALE = float(os.environ.get("HEGUI_FUZZ_SCALE", "1"))
 RANDOM_INPUTS = int(500 * _SCALE)
 MUTATED_INPUTS = int(500 * _SCALE)
-HANG_GUARD_S = 20     # a guard against hangs only; no speed is asserted here
 
 FFMPEG = shutil.which("ffmpeg")
 SAMPLES = {  # format -> ffmpeg arguments for a short sample (labeled before fuzzing)
@@ -38,39 +34,6 @@ MAGIC = {"mp3": [b"ID3\x03\x00\x00", b"ID3\x04\x00\x00", b"\xff\xfb\x90"],
          "wav": [b"RIFF\x00\x10\x00\x00WAVE"], "flac": [b"fLaC\x00\x00\x00\x22"],
          "mp4": [b"\x00\x00\x00\x18ftypisom", b"\x00\x00\x00\x08moov"]}
 LABEL = ContentLabel(ContentProducer="acme", ProduceID="fuzz-1")
-
-
-@contextmanager
-def hang_guard(seconds: int = HANG_GUARD_S) -> Iterator[None]:
-    def timeout(_signum: int, _frame: object) -> None:
-        raise AssertionError(f"reader hung for more than {seconds} s")
-    previous = signal.signal(signal.SIGALRM, timeout)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-
-
-def exercise(labeler: Labeler, path: Path, data: bytes, *, embed: bool) -> None:
-    """Everything a user can do to an untrusted file: each step succeeds or raises HeguiError."""
-    path.write_bytes(data)
-    with hang_guard():
-        with suppress(HeguiError):
-            labeler_for(path)
-        for step in (labeler.extract, labeler.content_digest):
-            with suppress(HeguiError):
-                step(path)
-        if embed:
-            out = path.with_name("out-" + path.name)
-            try:
-                labeler.embed(path, out, LABEL)
-            except HeguiError:
-                pass
-            else:
-                labeler.extract(out)  # what we wrote must read back
-    assert path.read_bytes() == data
 
 
 @st.composite
@@ -124,7 +87,7 @@ def _run(fmt: str, strategy: st.SearchStrategy[bytes], n: int, tmp_path: Path, e
     def one(data: bytes) -> None:
         nonlocal tried
         tried += 1
-        exercise(labeler, tmp_path / f"input.{fmt}", data, embed=embed)
+        exercise(labeler, tmp_path / f"input.{fmt}", data, LABEL, embed=embed)
 
     one()
     return tried
