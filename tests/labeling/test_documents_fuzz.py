@@ -11,12 +11,11 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hegui.core.label import ContentLabel
-from hegui.labeling.base import labeler_for, labelers
-from hegui.testing.fuzz import exercise
+from hegui.labeling.base import labeler_for
+from hegui.testing.fuzz import fuzz_labeler
 
 # Inputs per format and strategy (PDF: 2 strategies, OOXML and text: 3); HEGUI_FUZZ_SCALE=10 goes deeper.
 INPUTS = int(500 * float(os.environ.get("HEGUI_FUZZ_SCALE", "1")))
@@ -100,44 +99,27 @@ def mutated_parts(draw: st.DrawFn, parts: dict[str, bytes]) -> bytes:
 _TEXT_SAMPLE = ('---\ntitle: "fuzz"\nAIGC: ' + LABEL.inner_json() + "\ntags: [a, b]\n---\n# 正文\n").encode()
 
 
-def _run(fmt: str, strategy: st.SearchStrategy[bytes], tmp_path: Path) -> int:
-    labeler = next(lb for lb in labelers() if lb.name == fmt)
-    tried = 0
-
-    @settings(max_examples=INPUTS, deadline=None, database=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-    @given(strategy)
-    def one(data: bytes) -> None:
-        nonlocal tried
-        tried += 1
-        exercise(labeler, tmp_path / f"input.{fmt}", data, LABEL)
-
-    one()
-    print(f"\n{fmt}: {tried} inputs tried")
-    return tried
-
-
 @pytest.mark.parametrize("fmt", list(MAGIC))
 def test_fuzz_random_bytes(fmt: str, tmp_path: Path) -> None:
     strategy = st.one_of(st.binary(max_size=1024),
                          st.tuples(st.sampled_from(MAGIC[fmt]), st.binary(max_size=1024)).map(b"".join))
-    assert _run(fmt, strategy, tmp_path) >= INPUTS
+    assert fuzz_labeler(fmt, strategy, INPUTS, tmp_path, LABEL) >= INPUTS
 
 
 def test_fuzz_random_text(tmp_path: Path) -> None:
     lines = st.lists(st.one_of(st.sampled_from(["---", "...", "AIGC:", "AIGC: {", "  Label: '1'", ""]),
                                st.text(max_size=40)), max_size=12)
     strategy = lines.map(lambda ls: "\n".join(ls).encode("utf-8", errors="surrogatepass"))
-    assert _run("text", strategy, tmp_path) >= INPUTS
+    assert fuzz_labeler("text", strategy, INPUTS, tmp_path, LABEL) >= INPUTS
 
 
 @pytest.mark.parametrize("fmt", ["pdf", "ooxml", "text"])
 def test_fuzz_mutated_labeled_files(fmt: str, tmp_path: Path) -> None:
     sample = {"pdf": lambda: _pdf_sample(tmp_path), "ooxml": lambda: _office_sample(tmp_path)[0],
               "text": lambda: _TEXT_SAMPLE}[fmt]()
-    assert _run(fmt, mutations(sample), tmp_path) >= INPUTS
+    assert fuzz_labeler(fmt, mutations(sample), INPUTS, tmp_path, LABEL) >= INPUTS
 
 
 def test_fuzz_mutated_office_parts(tmp_path: Path) -> None:
     _, parts = _office_sample(tmp_path)
-    assert _run("ooxml", mutated_parts(parts), tmp_path) >= INPUTS
+    assert fuzz_labeler("ooxml", mutated_parts(parts), INPUTS, tmp_path, LABEL) >= INPUTS

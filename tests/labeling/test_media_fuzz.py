@@ -10,12 +10,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hegui.core.label import ContentLabel
-from hegui.labeling.base import LABELERS, labeler_for, labelers
-from hegui.testing.fuzz import exercise
+from hegui.labeling.base import labeler_for
+from hegui.testing.fuzz import fuzz_labeler
 
 # Inputs per format and strategy; HEGUI_FUZZ_SCALE=10 runs a deeper campaign.
 _SCALE = float(os.environ.get("HEGUI_FUZZ_SCALE", "1"))
@@ -76,34 +75,17 @@ def samples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     return result
 
 
-def _run(fmt: str, strategy: st.SearchStrategy[bytes], n: int, tmp_path: Path, embed: bool) -> int:
-    labeler = next(lb for lb in labelers() if lb.name == fmt)
-    assert fmt in LABELERS
-    tried = 0
-
-    @settings(max_examples=n, deadline=None, database=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-    @given(strategy)
-    def one(data: bytes) -> None:
-        nonlocal tried
-        tried += 1
-        exercise(labeler, tmp_path / f"input.{fmt}", data, LABEL, embed=embed)
-
-    one()
-    return tried
-
-
 @pytest.mark.parametrize("fmt", list(SAMPLES))
 def test_fuzz_random_bytes(fmt: str, tmp_path: Path) -> None:
     strategy = st.one_of(st.binary(max_size=1024),
                          st.tuples(st.sampled_from(MAGIC[fmt]), st.binary(max_size=1024)).map(b"".join))
-    tried = _run(fmt, strategy, RANDOM_INPUTS, tmp_path, embed=True)
+    tried = fuzz_labeler(fmt, strategy, RANDOM_INPUTS, tmp_path, LABEL, embed=True)
     print(f"\n{fmt}: {tried} random inputs tried")
     assert tried >= RANDOM_INPUTS
 
 
 @pytest.mark.parametrize("fmt", list(SAMPLES))
 def test_fuzz_mutated_labeled_files(fmt: str, samples: dict[str, bytes], tmp_path: Path) -> None:
-    tried = _run(fmt, mutations(samples[fmt]), MUTATED_INPUTS, tmp_path, embed=True)
+    tried = fuzz_labeler(fmt, mutations(samples[fmt]), MUTATED_INPUTS, tmp_path, LABEL, embed=True)
     print(f"\n{fmt}: {tried} mutated inputs tried")
     assert tried >= MUTATED_INPUTS

@@ -7,10 +7,14 @@ import signal
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hegui.core.errors import HeguiError
 from hegui.core.label import ContentLabel
-from hegui.labeling.base import Labeler, labeler_for
+from hegui.labeling.base import Labeler, labeler_for, labelers
+
+if TYPE_CHECKING:
+    from hypothesis.strategies import SearchStrategy
 
 HANG_GUARD_S = 20  # a guard against hangs only; no speed is asserted with it
 
@@ -48,3 +52,25 @@ def exercise(labeler: Labeler, path: Path, data: bytes, label: ContentLabel, *, 
             else:
                 labeler.extract(out)  # what we wrote must read back
     assert path.read_bytes() == data
+
+
+def fuzz_labeler(fmt: str, strategy: SearchStrategy[bytes], examples: int, tmp_path: Path,
+                 label: ContentLabel, *, embed: bool = True) -> int:
+    """Run ``exercise`` on ``examples`` inputs drawn from ``strategy`` for the labeler named ``fmt``;
+    return how many inputs were tried (tests assert it, so a silently shrunk run fails)."""
+    from hypothesis import HealthCheck, given, settings
+
+    labeler = next(lb for lb in labelers() if lb.name == fmt)
+    tried = 0
+
+    @settings(max_examples=examples, deadline=None, database=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(strategy)
+    def one(data: bytes) -> None:
+        nonlocal tried
+        tried += 1
+        exercise(labeler, tmp_path / f"input.{fmt}", data, label, embed=embed)
+
+    one()
+    print(f"\n{fmt}: {tried} inputs tried")
+    return tried
