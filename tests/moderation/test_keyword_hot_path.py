@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from hegui.moderation import keyword_cache, keyword_pinyin
@@ -71,12 +71,12 @@ def _spans(detector: KeywordDetector, text: str) -> list[tuple[str, int, int, st
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.sampled_from(["法lun功", "falungong", "fa lun gong", "xi近ping", "他说", "abc", "。",
                                  "法轮", "gong", " "]), max_size=12))
-def test_few_and_many_letter_paths_agree(pieces: list[str]) -> None:
-    """The same text found alone (few letters: plain-Python slices) and followed, far away, by many
-    letters (the vectorized windows) gives the same findings in the common part."""
+def test_short_and_long_text_paths_agree(pieces: list[str]) -> None:
+    """The same text found alone (a short text: str slices) and followed, far away, by a long text
+    with many letters (the vectorized windows) gives the same findings in the common part."""
     detector = _detector()
     text = "".join(pieces)
-    padding = "中" * 120 + "q" * (keyword_pinyin.FEW_LETTERS + 5)
+    padding = "中" * (keyword_pinyin.SHORT_TEXT + 120) + "q" * 40
     alone = _spans(detector, text)
     padded = [s for s in _spans(detector, text + padding) if s[2] <= len(text)]
     assert alone == padded
@@ -85,10 +85,11 @@ def test_few_and_many_letter_paths_agree(pieces: list[str]) -> None:
 def test_pinyin_tiers_find_long_and_short_terms() -> None:
     detector = _detector()
     assert [w for w, _p, _m in detector._pinyin_matchers] == [3, 27]
-    # Spelled all in pinyin (81 letters: the vectorized windows) and partly (9 letters: the slices).
+    # Spelled all in pinyin and partly, in a short text (str slices) and a long one (numpy windows).
     for spelled in ("falungong" * 9, "法轮功" * 8 + "falungong"):
-        text = "看" * 50 + spelled + "看" * 50
-        assert LONG in {s[0] for s in _spans(detector, text)}
+        for pad in (50, keyword_pinyin.SHORT_TEXT):
+            text = "看" * pad + spelled + "看" * pad
+            assert LONG in {s[0] for s in _spans(detector, text)}
     assert {s[0] for s in _spans(detector, "看 falungong 看" + "q" * 40)} == {"法轮功"}
     # A window separator is not text: letters of two far-apart windows do not join into one term.
     assert "法轮功" not in {s[0] for s in _spans(detector, "fa" + "看" * 30 + "lungong")}
@@ -125,3 +126,21 @@ def test_compiled_tables_come_back_from_the_disk_cache(tmp_path: Path, monkeypat
     changed = KeywordDetector([Lexicon("big", "1", terms=[*terms[:-1], Term("冰毒", "A1.8")])])
     assert len(list(cache_dir().glob("*.pickle"))) == 2
     assert {f.meta["term"] for f in changed.detect("冰毒 falungong")} == {"冰毒"}
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.sampled_from(["法轮功", "法lun功", "falungong", "fa", "lun", "gong", "习近平", "xi",
+                                 "开成", "kai", "成", "看", " ", "。", "ß", "1", "a", "b"]), max_size=40))
+@example(["看", "kai", "成", "看"])  # "kaicheng" holds "kaiche" (开车), but not on whole characters
+@example(["法轮功", "a"])  # a match without a letter: the sound lane's business
+def test_short_text_pinyin_pass_equals_the_vectorized_one(pieces: list[str]) -> None:
+    """The str-slice pass for messages finds exactly the candidates of the numpy pass."""
+    text = "".join(pieces)
+    detector = _detector()
+    tiers = [(w, m) for w, _p, m in detector._pinyin_matchers]
+    channel = scan_channel(text)
+    short = keyword_pinyin.pinyin_matches(channel, tiers)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(keyword_pinyin, "SHORT_TEXT", -1)
+        vectorized = keyword_pinyin.pinyin_matches(channel, tiers)
+    assert sorted(short) == sorted(vectorized)

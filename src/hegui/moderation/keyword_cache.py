@@ -28,8 +28,8 @@ def _code_version() -> str:
 
     h = hashlib.blake2b(tables._cache_key().encode(), digest_size=16)
     here = Path(__file__).resolve().parent
-    for name in ("keyword.py", "normalize/batch.py", "normalize/fast.py", "normalize/split_forms.py",
-                 "normalize/verify.py"):
+    for name in ("keyword.py", "keyword_pinyin.py", "normalize/batch.py", "normalize/fast.py",
+                 "normalize/split_forms.py", "normalize/verify.py"):
         h.update((here / name).read_bytes())
     return h.hexdigest()
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -22,21 +23,25 @@ from hegui.moderation.normalize import fast
 
 # Tier limits in term characters: terms of up to 8, up to 24, longer.
 PINYIN_TIERS = (8, 24)
-# Up to this many Latin letters (a message), the pass works on byte slices in plain Python: a dozen
-# numpy calls per tier would cost more than the work.
-FEW_LETTERS = 32
+# Up to this many channel characters (a message), the pass works on str slices in plain Python: a
+# dozen numpy calls per tier would cost more than the work.
+SHORT_TEXT = 2048
 # (tier, pattern id, start, end in the original text)
 PinyinMatch = tuple[int, int, int, int]
+_LETTER_RUN = re.compile("[a-z]+")
+_LETTER = re.compile("[a-z]")
 
 
 def pinyin_matches(channel: fast.Channel, tiers: Sequence[tuple[int, Matcher]]) -> list[PinyinMatch]:
     """Candidate pinyin matches for ``tiers`` = (window width, matcher) in the channel's text."""
     all_codes = channel.sound.codes
-    letters = fast.letter_positions(all_codes)
-    if not len(letters) or not tiers:
+    if not tiers:
         return []
-    if len(letters) <= FEW_LETTERS:
-        return _few_letters(channel, letters.tolist(), tiers)
+    if len(all_codes) <= SHORT_TEXT:
+        return _short_text(channel, tiers)
+    letters = fast.letter_positions(all_codes)
+    if not len(letters):
+        return []
     out: list[PinyinMatch] = []
     whole: tuple[bytes, fast.I64] | None = None
     origin = channel.origin
@@ -60,44 +65,43 @@ def pinyin_matches(channel: fast.Channel, tiers: Sequence[tuple[int, Matcher]]) 
     return out
 
 
-def _few_letters(channel: fast.Channel, letters: list[int], tiers: Sequence[tuple[int, Matcher]]
-                 ) -> list[PinyinMatch]:
-    """The text is spelled once and each tier's windows are cut from that spelling as byte slices;
-    the few matches are checked in plain Python."""
-    codes = channel.sound.codes.tolist()
-    n = len(codes)
-    spelling = fast.spelling_table().get
-    parts = [spelling(c, b"#") for c in codes]
-    data = b"".join(parts)
-    starts = list(itertools.accumulate(map(len, parts), initial=0))
+def _short_text(channel: fast.Channel, tiers: Sequence[tuple[int, Matcher]]) -> list[PinyinMatch]:
+    """Each tier's windows are cut from the sound lane as str slices and spelled with one
+    ``str.translate`` each; where a spelled character begins is worked out only for the few matches."""
+    lane = channel.sound_text
+    runs = [m.span() for m in _LETTER_RUN.finditer(lane)]
+    if not runs:
+        return []
+    n = len(lane)
+    table = fast.spelling_list()
     origin = channel.origin
     out: list[PinyinMatch] = []
     for tier, (width, matcher) in enumerate(tiers):
-        windows = _merged_windows(letters, width, n)
-        if windows == [(0, n)]:
-            scanned, shifts, ends = data, [0], [len(data)]
-        else:
-            pieces = [data[starts[lo]:starts[hi]] for lo, hi in windows]
-            scanned = b"#".join(pieces)  # "#" spells no sound: never part of a pattern
-            # Where each window ends in ``scanned``, and what to add to reach ``data``.
-            at, shifts, ends = 0, [], []
-            for (lo, _hi), piece in zip(windows, pieces, strict=True):
-                shifts.append(starts[lo] - at)
-                at += len(piece)
-                ends.append(at)
-                at += 1
-        for pid, sb, eb in matcher.scan(scanned):
-            w = bisect.bisect_left(ends, sb + 1) if len(ends) > 1 else 0
-            if eb > ends[w]:
+        windows = _merged_windows(runs, width, n)
+        pieces = [lane[lo:hi].translate(table) for lo, hi in windows]
+        found = matcher.scan("#".join(pieces).encode("ascii"))  # "#" is no sound: never in a pattern
+        if not found:
+            continue
+        # Where each window's spelling begins in the scanned bytes.
+        begins = list(itertools.accumulate((len(p) + 1 for p in pieces[:-1]), initial=0))
+        starts_of: dict[int, list[int]] = {}
+        for pid, sb, eb in found:
+            w = bisect.bisect_right(begins, sb) - 1
+            sb, eb = sb - begins[w], eb - begins[w]
+            if eb > len(pieces[w]):
                 continue  # across a window separator: not text
-            sb, eb = sb + shifts[w], eb + shifts[w]
+            lo, hi = windows[w]
+            starts = starts_of.get(w)
+            if starts is None:  # where each character's spelling begins in the window's
+                lengths = lane[lo:hi].translate(fast.spelling_lengths()).encode("latin-1")
+                starts = starts_of[w] = list(itertools.accumulate(lengths, initial=0))
             first = bisect.bisect_right(starts, sb) - 1
             after = bisect.bisect_left(starts, eb)
-            if starts[first] != sb or after > n or starts[after] != eb:
+            if starts[first] != sb or starts[after] != eb:
                 continue  # 西安 is not 先: matches begin and end on whole characters
-            if not any(0x61 <= c <= 0x7A for c in codes[first:after]):
+            if _LETTER.search(lane, lo + first, lo + after) is None:
                 continue  # no letter inside: the sound lane already found it as a homophone
-            out.append((tier, pid, int(origin[first]), int(origin[after - 1]) + 1))
+            out.append((tier, pid, int(origin[lo + first]), int(origin[lo + after - 1]) + 1))
     return out
 
 
@@ -121,11 +125,12 @@ def _whole_with_letter(found: list[tuple[int, int, int]], codes: fast.U32, start
                     strict=True))
 
 
-def _merged_windows(letters: list[int], width: int, n: int) -> list[tuple[int, int]]:
-    """[lo, hi) character ranges ``width`` either side of each letter (sorted), overlaps merged."""
+def _merged_windows(runs: list[tuple[int, int]], width: int, n: int) -> list[tuple[int, int]]:
+    """[lo, hi) character ranges ``width`` either side of each letter run (sorted), overlaps merged
+    (the same ranges as around each of the run's letters)."""
     out: list[tuple[int, int]] = []
-    for p in letters:
-        lo, hi = max(p - width, 0), min(p + width + 1, n)
+    for a, b in runs:
+        lo, hi = max(a - width, 0), min(b + width, n)
         if out and lo <= out[-1][1]:
             out[-1] = (out[-1][0], max(hi, out[-1][1]))
         else:

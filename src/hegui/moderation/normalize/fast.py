@@ -58,12 +58,17 @@ class Lane:
         return np.minimum(self.codes, BEYOND_BMP).astype("<u2").tobytes()
 
 
+# Up to this many matches, spans are looked up one by one (cheaper than building arrays).
+_FEW_SPANS = 16
+
+
 @dataclass(slots=True)
 class Channel:
     plain: Lane
     sound: Lane
     origin: I64  # original index of each character (both lanes have the same characters)
     _plain_text: str | None = field(default=None, repr=False)
+    _sound_text: str | None = field(default=None, repr=False)
 
     @property
     def plain_text(self) -> str:
@@ -71,11 +76,24 @@ class Channel:
             self._plain_text = self.plain.codes.astype("<u4").tobytes().decode("utf-32-le")
         return self._plain_text
 
+    @property
+    def sound_text(self) -> str:
+        """The sound lane as a str of its 16-bit units (one character per lane character, beyond
+        the BMP all BEYOND_BMP): for str methods (regex, translate) on short texts."""
+        if self._sound_text is None:
+            units = np.minimum(self.sound.codes, BEYOND_BMP).astype("<u4")
+            self._sound_text = units.tobytes().decode("utf-32-le", "surrogatepass")
+        return self._sound_text
+
     def spans(self, matches: list[Match]) -> list[tuple[int, int, int, int]]:
         """For aligned matches ``(id, start_byte, end_byte)`` in a lane's ``data``: (first, end)
         channel characters and (start, end) original characters of each."""
         if not matches:
             return []
+        if len(matches) <= _FEW_SPANS:
+            origin = self.origin
+            return [(sb >> 1, eb >> 1, int(origin[sb >> 1]), int(origin[(eb >> 1) - 1]) + 1)
+                    for _pid, sb, eb in matches]
         arr = np.asarray(matches, dtype=np.int64)
         first = arr[:, 1] // 2
         last = arr[:, 2] // 2 - 1
@@ -92,13 +110,13 @@ def scan_channel(text: str) -> Channel:
     t = tables()
     cps = codepoints(text)
     out = t.normal[cps]
-    expanding = out == MULTI
-    if expanding.any():
-        codes, origin = _with_expansions(cps, out, expanding)
+    # (MULTI is the largest uint32: one reduction tells whether any character expands; few numpy
+    # calls matter for a 1 KB message)
+    if len(out) and out.max() == MULTI:
+        codes, origin = _with_expansions(cps, out, out == MULTI)
         return Channel(Lane(codes), Lane(sound_classes(codes)), origin)
-    keep = out != 0
-    origin = np.flatnonzero(keep)
-    return Channel(Lane(out[origin]), Lane(t.sound[cps[origin]]), origin.astype(np.int64))
+    origin = out.nonzero()[0].astype(np.int64, copy=False)
+    return Channel(Lane(out[origin]), Lane(t.sound[cps[origin]]), origin)
 
 
 def sound_classes(codes: U32) -> U32:
@@ -281,6 +299,23 @@ def spelling_table() -> dict[int, bytes]:
     table = {CLASS_BASE + i: syl.encode("ascii") for i, syl in enumerate(t.syllables)}
     table.update({c: bytes([c]) for c in range(0x61, 0x7B)})
     return table
+
+
+@functools.lru_cache(maxsize=1)
+def spelling_list() -> list[str]:
+    """``spell`` as a ``str.translate`` table for lane units (``Channel.sound_text``): unit → its
+    spelling, ``#`` for every unit that spells as no sound."""
+    table = ["#"] * 0x10000
+    for code, syllable in spelling_table().items():
+        table[code] = syllable.decode("ascii")
+    return table
+
+
+@functools.lru_cache(maxsize=1)
+def spelling_lengths() -> list[str]:
+    """A ``str.translate`` table for lane units: unit → the length of its spelling, as a character
+    (``chr(n)``: encoded in latin-1, the lengths become bytes)."""
+    return [chr(len(s)) for s in spelling_list()]
 
 
 def spell(codes: U32) -> tuple[bytes, I64]:
