@@ -144,3 +144,14 @@ def test_short_text_pinyin_pass_equals_the_vectorized_one(pieces: list[str]) -> 
         patch.setattr(keyword_pinyin, "SHORT_TEXT", -1)
         vectorized = keyword_pinyin.pinyin_matches(channel, tiers)
     assert sorted(short) == sorted(vectorized)
+
+
+def test_no_combining_mark_below_the_first_mark_constant() -> None:
+    """Hits skip the mark lookup for characters below ``_FIRST_MARK``: true of this Unicode version."""
+    import unicodedata
+
+    from hegui.moderation.keyword import _FIRST_MARK
+
+    below = [chr(c) for c in range(ord(_FIRST_MARK))]
+    assert not [c for c in below if unicodedata.category(c) in ("Mn", "Me")]
+    assert unicodedata.category(_FIRST_MARK) == "Mn"
