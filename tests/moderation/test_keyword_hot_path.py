@@ -155,3 +155,15 @@ def test_no_combining_mark_below_the_first_mark_constant() -> None:
     below = [chr(c) for c in range(ord(_FIRST_MARK))]
     assert not [c for c in below if unicodedata.category(c) in ("Mn", "Me")]
     assert unicodedata.category(_FIRST_MARK) == "Mn"
+
+
+@pytest.mark.parametrize("pad", [5, keyword_pinyin.SHORT_TEXT])
+def test_pinyin_windows_reach_exactly_far_enough(pad: int) -> None:
+    """A term of n characters with one spelled in pinyin at an end reaches n - 1 characters beyond
+    the letters: the windows (n - 1 either side of a letter run) still hold it, in both paths."""
+    detector = _detector()
+    for text in ("法轮gong", "falun功", LONG[:-1] + "gong", "fa" + LONG[1:]):
+        padded = "看" * pad + text + "看" * pad
+        found = {(s[0], s[1] - pad, s[2] - pad) for s in _spans(detector, padded)}
+        term = LONG if len(text) > 9 else "法轮功"
+        assert (term, 0, len(text)) in found, text

@@ -117,6 +117,22 @@ def test_fast_path_equals_reference(text: str) -> None:
     assert normalize_term(text[:cut]) + normalize_term(text[cut:]) == ref
 
 
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet=_ALPHABET, max_size=60))
+def test_spliced_and_vectorized_expansions_agree(text: str) -> None:
+    """A few expanding characters are spliced in one by one, many in one vectorized pass: same lanes."""
+    from hegui.moderation.normalize import fast
+
+    spliced = scan_channel(text)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(fast, "_FEW_EXPANSIONS", -1)
+        vectorized = scan_channel(text)
+    assert spliced.plain.codes.tolist() == vectorized.plain.codes.tolist()
+    assert spliced.sound.codes.tolist() == vectorized.sound.codes.tolist()
+    assert spliced.origin.tolist() == vectorized.origin.tolist()
+    assert spliced.origin.dtype == vectorized.origin.dtype == np.int64
+
+
 @settings(max_examples=100, deadline=None)
 @given(st.text(alphabet=_ALPHABET, max_size=40))
 def test_pinyin_sounds_spell_each_character(text: str) -> None:

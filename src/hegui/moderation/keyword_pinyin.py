@@ -1,8 +1,9 @@
 """The keyword detector's pinyin pass: where are pinyin-spelled terms (falungong, fa lun gong, 法lun功)?
 
-A pinyin-spelled term holds a Latin letter and spans at most as many channel characters either side
-of it as it has characters, so only windows around the letters of the sound lane are spelled in
-pinyin and scanned. Public lists hold a few terms of 50-100 characters; one window width for all
+A pinyin-spelled term of n characters holds a Latin letter and reaches at most n - 1 channel
+characters beyond the run of letters it holds (each character beyond is a whole term character, and
+the run holds one at least), so only windows around the letter runs of the sound lane are spelled
+in pinyin and scanned. Public lists hold a few terms of 50-100 characters; one window width for all
 would spell (and scan with every pattern) ~100 characters around each letter. So the spellings are
 grouped in tiers by term length (``PINYIN_TIERS``), each with its own matcher and window width: most
 terms are short. A match counts when it begins and ends on whole characters (西安 is not 先) and holds
@@ -46,7 +47,7 @@ def pinyin_matches(channel: fast.Channel, tiers: Sequence[tuple[int, Matcher]]) 
     whole: tuple[bytes, fast.I64] | None = None
     origin = channel.origin
     for tier, (width, matcher) in enumerate(tiers):
-        index: fast.I64 | None = fast.window_index(letters, len(all_codes), width)
+        index: fast.I64 | None = fast.window_index(letters, len(all_codes), width - 1)
         assert index is not None
         if len(index) >= len(all_codes):
             # The windows cover (about) the whole text: spell it once for every tier.
@@ -77,7 +78,7 @@ def _short_text(channel: fast.Channel, tiers: Sequence[tuple[int, Matcher]]) -> 
     origin = channel.origin
     out: list[PinyinMatch] = []
     for tier, (width, matcher) in enumerate(tiers):
-        windows = _merged_windows(runs, width, n)
+        windows = _merged_windows(runs, width - 1, n)
         pieces = [lane[lo:hi].translate(table) for lo, hi in windows]
         found = matcher.scan("#".join(pieces).encode("ascii"))  # "#" is no sound: never in a pattern
         if not found:
@@ -125,12 +126,12 @@ def _whole_with_letter(found: list[tuple[int, int, int]], codes: fast.U32, start
                     strict=True))
 
 
-def _merged_windows(runs: list[tuple[int, int]], width: int, n: int) -> list[tuple[int, int]]:
-    """[lo, hi) character ranges ``width`` either side of each letter run (sorted), overlaps merged
+def _merged_windows(runs: list[tuple[int, int]], reach: int, n: int) -> list[tuple[int, int]]:
+    """[lo, hi) character ranges ``reach`` either side of each letter run (sorted), overlaps merged
     (the same ranges as around each of the run's letters)."""
     out: list[tuple[int, int]] = []
     for a, b in runs:
-        lo, hi = max(a - width, 0), min(b + width, n)
+        lo, hi = max(a - reach, 0), min(b + reach, n)
         if out and lo <= out[-1][1]:
             out[-1] = (out[-1][0], max(hi, out[-1][1]))
         else:

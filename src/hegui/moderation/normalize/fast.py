@@ -113,8 +113,7 @@ def scan_channel(text: str) -> Channel:
     # (MULTI is the largest uint32: one reduction tells whether any character expands; few numpy
     # calls matter for a 1 KB message)
     if len(out) and out.max() == MULTI:
-        codes, origin = _with_expansions(cps, out, out == MULTI)
-        return Channel(Lane(codes), Lane(sound_classes(codes)), origin)
+        return _expanded(cps, out)
     origin = out.nonzero()[0].astype(np.int64, copy=False)
     return Channel(Lane(out[origin]), Lane(t.sound[cps[origin]]), origin)
 
@@ -124,6 +123,38 @@ def sound_classes(codes: U32) -> U32:
     klass = tables().klass
     classes: U32 = np.where(codes < CLASS_LIMIT, klass[np.minimum(codes, CLASS_LIMIT - 1)], codes)
     return classes
+
+
+# Up to this many expanding characters in a text, each is spliced in on its own (a text holds a ™ or
+# a ㎡ here and there); beyond, one vectorized pass over the whole text.
+_FEW_EXPANSIONS = 64
+
+
+def _expanded(cps: U32, out: U32) -> Channel:
+    """The channel of a text holding ß, ⑩, ㈱ …: the fast path's arrays with each expansion spliced in."""
+    t = tables()
+    origin = out.nonzero()[0].astype(np.int64, copy=False)
+    kept = out[origin]
+    at = np.flatnonzero(kept == MULTI)
+    if len(at) > _FEW_EXPANSIONS:
+        codes, origin = _with_expansions(cps, out, out == MULTI)
+        return Channel(Lane(codes), Lane(sound_classes(codes)), origin)
+    sound = t.sound[cps[origin]]
+    codes_parts: list[U32] = []
+    sound_parts: list[U32] = []
+    origin_parts: list[I64] = []
+    prev = 0
+    for i in at.tolist():
+        piece = codepoints(t.multi[int(cps[origin[i]])])
+        codes_parts += [kept[prev:i], piece]
+        sound_parts += [sound[prev:i], sound_classes(piece)]
+        origin_parts += [origin[prev:i], np.full(len(piece), origin[i], dtype=np.int64)]
+        prev = i + 1
+    codes_parts.append(kept[prev:])
+    sound_parts.append(sound[prev:])
+    origin_parts.append(origin[prev:])
+    return Channel(Lane(np.concatenate(codes_parts)), Lane(np.concatenate(sound_parts)),
+                   np.concatenate(origin_parts))
 
 
 def _with_expansions(cps: U32, out: U32, expanding: BoolArray) -> tuple[U32, I64]:
