@@ -11,7 +11,9 @@ like ``taskset -c N``) with one numpy/BLAS thread, medians of several runs:
 
 1. keyword stage incl. normalization on the held-out text concatenated, MB/s per core (target >= 50)
    — and as the limit, measured in the same run: raw Hyperscan scanning of the already normalized
-   text with the same terms (their normalized forms), and the normalization alone;
+   text with the same terms (their normalized forms), and the normalization alone; then where the
+   keyword stage's time goes on that text (normalization, the two lane scans, the pinyin pass, the
+   Python work per hit) and the hit density (hits and findings per KB) that drives the last part;
 2. keyword + PII stages on 1 KB messages of held-out text, messages/s per core (target >= 5,000);
 3. library + engine start-up seconds (target <= 2) and RSS MB (target <= 400), each in a fresh
    subprocess: with warm caches (the Hyperscan database and normalizer tables cached on disk, the
@@ -41,6 +43,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = (REPO / ".." / "shared" / "data").resolve()
@@ -158,6 +161,7 @@ def keyword_throughput(detector: object, text: str, runs: int, label: str) -> No
           f"{mb:.2f} MB UTF-8, {len(text):,} chars")
     print(f"    keyword stage incl. normalization : {mb / full:8.1f} MB/s per core   "
           f"(target >= 50; {findings:,} findings)")
+    stage_split(detector, text, runs, full, findings)
     print(f"    baseline: the normalization alone (both lanes, numpy tables): {mb / normalization:8.1f} MB/s")
     print(f"    baseline: {raw_matcher.backend} scan of the normalized text ({nmb:.2f} MB) with the same "
           f"{len(patterns):,} terms, normalized: {nmb / raw:8.1f} MB/s ({raw_hits:,} hits reported)")
@@ -172,6 +176,34 @@ def keyword_throughput(detector: object, text: str, runs: int, label: str) -> No
                                                              scratch=scratch)))
         print(f"    limit: the same Hyperscan scan without reporting matches (no Python callback): "
               f"{nmb / bare:8.1f} MB/s")
+
+
+def stage_split(detector: object, text: str, runs: int, full: float, findings: int) -> None:
+    """Where the keyword stage's time goes on the same text (what bounds the MB/s): the normalization,
+    the two lane scans (Hyperscan with its Python match callbacks), the pinyin pass (windows around
+    Latin letters spelled and scanned) and the rest — Python work per hit: verification, allow/context
+    checks, building the findings — with the hit density that drives it."""
+    from hegui.moderation.keyword_pinyin import pinyin_matches
+    from hegui.moderation.normalize.fast import scan_channel
+
+    det: Any = detector
+    channel = scan_channel(text)
+    lanes = [(m, lane.data) for m, lane in ((det._sound_matcher, channel.sound),
+                                            (det._plain_matcher, channel.plain)) if m is not None]
+    tiers = [(w, m) for w, _p, m in det._pinyin_matchers]
+    hits = sum(sum(1 for h in m.scan(d) if h[1] % 2 == 0) for m, d in lanes)
+    candidates = len(pinyin_matches(channel, tiers))
+    norm = median_of(runs, lambda: timed(lambda: scan_channel(text)))
+    scans = median_of(runs, lambda: timed(lambda: [m.scan(d) for m, d in lanes]))
+    pinyin = median_of(runs, lambda: timed(lambda: pinyin_matches(channel, tiers)))
+    rest = full - norm - scans - pinyin
+    kb = len(text.encode("utf-8")) / 1024
+    print(f"    where the time goes: normalization {norm * 1e3:.1f} ms | lane scans {scans * 1e3:.1f} ms "
+          f"({hits:,} hits) | pinyin pass {pinyin * 1e3:.1f} ms ({candidates:,} candidates) | per-hit Python "
+          f"(verification, checks, findings) {rest * 1e3:.1f} ms of {full * 1e3:.1f} ms")
+    print(f"    hit density: {hits / kb:.1f} lane hits and {findings / kb:.1f} findings per KB; the rest "
+          f"costs {rest / max(findings, 1) * 1e6:.1f} µs per finding. Normalization + lane scans alone: "
+          f"{len(text.encode('utf-8')) / 1e6 / (norm + scans):.1f} MB/s")
 
 
 def message_rate(keyword: object, texts: list[str], runs: int, label: str) -> None:
