@@ -44,6 +44,8 @@ _VIA_RANK = {"exact": 0, "normalized": 1, "split": 2, "homophone": 3, "pinyin": 
 # How much settled text a stream re-reads at most for left context (bounds the work per chunk; a
 # term written with more ignorable characters between its letters than this is not re-read).
 _MAX_LEFT_CONTEXT = 4096
+# Finding texts kept for this many (term, spelling) pairs at most (see _explain).
+_MAX_EXPLAINED = 50_000
 # No combining mark (categories Mn, Me) lies below U+0300: most characters need no category lookup.
 _FIRST_MARK = "\u0300"
 _SOUND_TRANSFORMS = frozenset({Transform.HOMOPHONES, Transform.PINYIN})
@@ -127,6 +129,7 @@ class KeywordDetector(Detector):
         self._word = [t.mode is MatchMode.WORD for t in self.terms]
         self._texts = [t.text for t in self.terms]
         self._risks = [t.risk for t in self.terms]
+        self._explained: dict[tuple[int, str], tuple[str, float, str, str, str]] = {}
         self._transforms = [t.transforms for t in self.terms]
         # Hits of these terms in the scan channel need no verification: the channel IS their form.
         self._trusted = [False] * len(self.terms)
@@ -320,6 +323,8 @@ class KeywordDetector(Detector):
 
     def _findings(self, text: str, hits: list[_Hit], allowed: list[tuple[int, int]],
                   channel: fast.Channel) -> list[Finding]:
+        if not hits:
+            return []
         # An allowed span covers a hit when it starts at or before it and reaches at least its end:
         # allowed spans sorted by start, the furthest end so far, one bisection per hit.
         allowed.sort()
@@ -345,7 +350,14 @@ class KeywordDetector(Detector):
         ordered = [h for group in kept.values() for h in group]
         if len(ordered) > 1:
             ordered.sort(key=lambda h: (h.start, h.end, risk[h.term]))
-        return [self._finding(text, h) for h in ordered]
+        explained, name = self._explained, self.name
+        out: list[Finding] = []
+        for h in ordered:
+            parts = explained.get((h.term, h.via)) or self._explain(h.term, h.via)
+            # (positional: the frozen dataclass builds measurably faster without keywords)
+            out.append(Finding(name, parts[0], parts[1], (h.start, h.end), text[h.start:h.end], parts[2],
+                               {"term": parts[3], "library": parts[4], "via": h.via}))
+        return out
 
     def _context_ok(self, channel: fast.Channel, hit: _Hit) -> bool:
         for rule in self._context.get(self.terms[hit.term].text, ()):
@@ -356,14 +368,17 @@ class KeywordDetector(Detector):
                 return False
         return True
 
-    def _finding(self, text: str, hit: _Hit) -> Finding:
-        term = self.terms[hit.term]
-        library = self._library[hit.term]
-        how = "" if hit.via == "exact" else f", via {hit.via}"
-        # (positional: the frozen dataclass builds measurably faster without keywords)
-        return Finding(self.name, term.risk, term.weight, (hit.start, hit.end), text[hit.start:hit.end],
-                       f"term '{term.text}' ({library}{how})",
-                       {"term": term.text, "library": library, "via": hit.via})
+    def _explain(self, idx: int, via: str) -> tuple[str, float, str, str, str]:
+        """(risk, score, explanation, term, library) of a finding of term ``idx`` spelled ``via``:
+        the same few terms fire again and again, so the strings are built once (up to a bound)."""
+        term = self.terms[idx]
+        library = self._library[idx]
+        how = "" if via == "exact" else f", via {via}"
+        parts = (term.risk, term.weight, f"term '{term.text}' ({library}{how})", term.text, library)
+        if len(self._explained) >= _MAX_EXPLAINED:
+            self._explained.clear()
+        self._explained[(idx, via)] = parts
+        return parts
 
 
 class KeywordStream:
