@@ -18,7 +18,7 @@ import logging
 import unicodedata
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -33,6 +33,9 @@ from hegui.moderation.normalize.fast import lane_pattern
 from hegui.moderation.normalize.sound import polyphonic_chars, second_readings, sound_of_chars
 from hegui.moderation.normalize.verify import MIN_INITIALS_CHARS, TermForms, accept
 
+if TYPE_CHECKING:
+    from hegui.moderation.keyword_stream import KeywordStream
+
 log = logging.getLogger(__name__)
 
 # What a compiled pattern stands for: (term index, kind), kind in main | initials | split | pinyin |
@@ -41,9 +44,6 @@ Entry = tuple[int, str]
 # Spelled with Latin letters at an edge, a hit must not continue a Latin word ("flg" in "aflgb").
 _LATIN_EDGE_VIAS = frozenset({"initials", "pinyin"})
 _VIA_RANK = {"exact": 0, "normalized": 1, "split": 2, "homophone": 3, "pinyin": 4, "initials": 5}
-# How much settled text a stream re-reads at most for left context (bounds the work per chunk; a
-# term written with more ignorable characters between its letters than this is not re-read).
-_MAX_LEFT_CONTEXT = 4096
 # Finding texts kept for this many (term, spelling) pairs at most (see _explain).
 _MAX_EXPLAINED = 50_000
 # No combining mark (categories Mn, Me) lies below U+0300: most characters need no category lookup.
@@ -256,6 +256,8 @@ class KeywordDetector(Detector):
         return significant_tail(text, self._holdback)
 
     def stream(self) -> KeywordStream:
+        from hegui.moderation.keyword_stream import KeywordStream
+
         return KeywordStream(self)
 
     def _candidates(self, text: str) -> tuple[list[_Hit], list[tuple[int, int]], fast.Channel]:
@@ -379,52 +381,6 @@ class KeywordDetector(Detector):
             self._explained.clear()
         self._explained[(idx, via)] = parts
         return parts
-
-
-class KeywordStream:
-    """Chunked detection for generated text: ``feed(chunk)`` returns the findings that are settled
-    (no later text can change them), with spans absolute over everything fed; ``close()`` the rest.
-
-    Normalization is per character, so only a bounded tail is re-scanned per chunk: the detector's
-    holdback (longest term in significant characters plus the right context its checks read).
-    """
-
-    def __init__(self, detector: KeywordDetector) -> None:
-        self.detector = detector
-        self._text = ""
-        self._settled_to = 0  # every finding starting before this has been reported
-        self._reported: set[tuple[str, int, int]] = set()
-
-    def feed(self, chunk: str) -> list[Finding]:
-        self._text += chunk
-        return self._advance(final=False)
-
-    def close(self) -> list[Finding]:
-        return self._advance(final=True)
-
-    def _advance(self, *, final: bool) -> list[Finding]:
-        text, det = self._text, self.detector
-        frontier = len(text) if final else len(text) - det.holdback(text)
-        if frontier <= self._settled_to and not final:
-            return []
-        # Left context too: a hit starting before the window may still reach into it.
-        before = text[max(0, self._settled_to - _MAX_LEFT_CONTEXT): self._settled_to]
-        window_start = self._settled_to - det.holdback(before)
-        out: list[Finding] = []
-        settled_to = frontier
-        for f in det.detect(text[window_start:]):
-            assert f.span is not None
-            span = (f.span[0] + window_start, f.span[1] + window_start)
-            key = (str(f.meta.get("term")), span[0], span[1])
-            if span[0] < self._settled_to or key in self._reported:
-                continue
-            if span[1] > frontier:  # may still grow or vanish: decide once more text is in
-                settled_to = min(settled_to, span[0])
-                continue
-            self._reported.add(key)
-            out.append(Finding(f.detector, f.risk, f.score, span, f.evidence, f.explanation, f.meta))
-        self._settled_to = max(self._settled_to, settled_to)
-        return out
 
 
 def _normalized(channel: fast.Channel, start: int, end: int) -> str:
