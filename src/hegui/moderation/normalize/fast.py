@@ -52,10 +52,13 @@ class Lane:
     UTF-8 encoding). A match at an odd offset is not one."""
 
     codes: U32
+    _data: bytes | None = field(default=None, repr=False, compare=False)
 
     @property
     def data(self) -> bytes:
-        return np.minimum(self.codes, BEYOND_BMP).astype("<u2").tobytes()
+        if self._data is None:  # (read by the scan and by the detector's checks: built once)
+            self._data = np.minimum(self.codes, BEYOND_BMP).astype("<u2").tobytes()
+        return self._data
 
 
 # Up to this many matches, spans are looked up one by one (cheaper than building arrays).
