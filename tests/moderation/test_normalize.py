@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from hegui.moderation.lexicon.model import ALL_TRANSFORMS, Transform
@@ -190,3 +190,12 @@ def test_cached_tables_equal_a_fresh_build(tmp_path: Path, monkeypatch: pytest.M
         assert np.array_equal(t.sound, in_use.sound)
         assert t.multi == in_use.multi
         assert t.syllables == in_use.syllables
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet=_ALPHABET, max_size=60))
+@example("法\ud83d\ude00\ud800轮\udfff😀")  # lone and paired surrogates, a character beyond the BMP
+def test_sound_text_has_one_character_per_lane_unit(text: str) -> None:
+    channel = scan_channel(text)
+    units = np.minimum(channel.sound.codes, 0xFFFD)
+    assert [ord(c) for c in channel.sound_text] == units.tolist()

@@ -84,8 +84,13 @@ class Channel:
         """The sound lane as a str of its 16-bit units (one character per lane character, beyond
         the BMP all BEYOND_BMP): for str methods (regex, translate) on short texts."""
         if self._sound_text is None:
-            units = np.minimum(self.sound.codes, BEYOND_BMP).astype("<u4")
-            self._sound_text = units.tobytes().decode("utf-32-le", "surrogatepass")
+            # The scan bytes decoded: lanes hold no surrogates (normalization drops them), so one
+            # unit is one character — checked, with a slower exact path should that ever change.
+            text = self.sound.data.decode("utf-16-le", "surrogatepass")
+            if len(text) != len(self.sound.codes):
+                units = np.minimum(self.sound.codes, BEYOND_BMP).astype("<u4")
+                text = units.tobytes().decode("utf-32-le", "surrogatepass")
+            self._sound_text = text
         return self._sound_text
 
     def spans(self, matches: list[Match]) -> list[tuple[int, int, int, int]]:
