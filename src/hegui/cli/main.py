@@ -36,7 +36,7 @@ def main(
 
 serve.register(app)
 # Commands owned by other modules register themselves; imported here so `hegui --help` lists them.
-for _module in ("moderate", "lexicon", "label"):
+for _module in ("moderate", "lexicon", "label", "model"):
     try:
         _mod = __import__(f"hegui.cli.{_module}", fromlist=["register"])
     except ModuleNotFoundError as _err:  # pragma: no cover - only while a command is being built
@@ -51,7 +51,9 @@ def run() -> None:
     try:
         app()
     except HeguiError as err:
-        stderr.print(f"[bold red]error:[/] {err.message}", markup=True, soft_wrap=True)
+        from rich.markup import escape
+
+        stderr.print(f"[bold red]error:[/] {escape(err.message)}", markup=True, soft_wrap=True)
         sys.exit(err.exit_code)
     except KeyboardInterrupt:
         stderr.print("interrupted")

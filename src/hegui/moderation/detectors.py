@@ -1,9 +1,9 @@
 """The detector registry: every detector — ours or a plug-in's — is built the same way.
 
 A factory is ``factory(settings: Settings, **options) -> Detector``; ``options`` come from the
-policy's ``[detectors.NAME.options]`` table. Built-ins ("keyword", "pii", "judge") import their
-modules only when built, so listing the registry stays cheap. Third-party packages register
-through the entry-point group ``hegui.detectors``.
+policy's ``[detectors.NAME.options]`` table. Built-ins ("keyword", "pii", "judge", "classifier",
+"semantic") import their modules only when built, so listing the registry stays cheap. Third-party
+packages register through the entry-point group ``hegui.detectors``.
 """
 
 from __future__ import annotations
@@ -64,9 +64,25 @@ def _judge_detector(settings: Settings, *, base_url: str, model: str, api_key_en
         error_risk=error_risk, error_score=error_score, max_tokens=max_tokens)
 
 
+def _classifier_detector(settings: Settings, *, model: str | None = None, directions: list[str] | None = None,
+                         min_score: float | dict[str, float] | None = None) -> Detector:
+    from hegui.moderation.classify.detector import build_classifier
+
+    return build_classifier(model=model, directions=directions, min_score=min_score)
+
+
+def _semantic_detector(settings: Settings, *, model: str | None = None, directions: list[str] | None = None,
+                       min_score: float | dict[str, float] | None = None) -> Detector:
+    from hegui.moderation.classify.detector import build_semantic
+
+    return build_semantic(model=model, directions=directions, min_score=min_score)
+
+
 registry.register("keyword", _keyword_detector)
 registry.register("pii", _pii_detector)
 registry.register("judge", _judge_detector)
+registry.register("classifier", _classifier_detector)
+registry.register("semantic", _semantic_detector)
 
 
 def build_detectors(policy: Policy, settings: Settings) -> list[Detector]:

@@ -1,0 +1,165 @@
+"""Scoring texts with the shipped models: ``FastClassifier`` (char n-grams, ~0.2 ms per 1 KB) and
+``SemanticHead`` (embedding + linear head, ~10–25 ms per prompt). Both return calibrated
+probabilities per label, in ``LABEL_NAMES`` order."""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import re
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from hegui.moderation.classify import features
+from hegui.moderation.classify.labels import GATE_LABEL, LABEL_NAMES
+from hegui.moderation.classify.model import LinearModel, load_model
+
+F32 = npt.NDArray[np.float32]
+FAST_MODEL_FILE = "hegui-fast.npz"
+_GATE = LABEL_NAMES.index(GATE_LABEL)
+SEMANTIC_MODEL_FILE = "hegui-semantic.npz"
+
+
+def shipped_model_path(file_name: str) -> Path:
+    return Path(str(resources.files("hegui.moderation") / "data" / "models" / file_name))
+
+
+_SENTENCE_END = re.compile(r"[。！？!?；;…\n]+|[.](?=\s)")
+
+
+def windows(text: str, size: int, max_windows: int | None = None) -> list[tuple[int, int]]:
+    """Spans of ``text`` to score: whole sentences packed into windows of at most ``size`` characters,
+    each window starting at the previous one's last sentence (so every sentence is seen with a
+    neighbour); a sentence longer than ``size`` gets half-overlapping windows of its own. With
+    ``max_windows``, only the first and last windows of a longer text (bounds the cost)."""
+    if len(text) <= size:
+        return [(0, len(text))]
+    cuts = [m.end() for m in _SENTENCE_END.finditer(text)]
+    bounds = [0, *(c for c in cuts if 0 < c < len(text)), len(text)]
+    sentences = list(itertools.pairwise(bounds))
+    spans: list[tuple[int, int]] = []
+    i = 0
+    while i < len(sentences):
+        start, end = sentences[i]
+        if end - start > size:  # one long sentence: fixed windows
+            stride = size // 2
+            spans += [(s, min(s + size, end)) for s in range(start, end - stride, stride)]
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(sentences) and sentences[j + 1][1] - start <= size:
+            j += 1
+        spans.append((start, sentences[j][1]))
+        if j + 1 >= len(sentences):
+            break
+        i = j if j > i else j + 1  # overlap by one sentence, but always move on
+    if max_windows is not None and len(spans) > max_windows:
+        half = max(1, max_windows // 2)
+        spans = spans[:half] + spans[-half:]
+    return spans
+
+
+class _WindowedModel:
+    """Scores a text window by window (a short harmful passage is not diluted by a long benign
+    text); a text's probabilities are those of its window with the highest gate probability."""
+
+    window_chars: int
+    max_windows: int | None = None
+    model: LinearModel
+
+    @property
+    def version(self) -> str:
+        return self.model.version
+
+    def _score(self, texts: Sequence[str]) -> F32:
+        raise NotImplementedError
+
+    def score_windows(self, text: str) -> tuple[list[tuple[int, int]], F32]:
+        spans = windows(text, self.window_chars, self.max_windows)
+        return spans, self._score([text[s:e] for s, e in spans])
+
+    def predict(self, text: str) -> F32:
+        out: F32 = self.predict_many([text])[0]
+        return out
+
+    def predict_many(self, texts: Sequence[str]) -> F32:
+        if not texts:
+            return np.zeros((0, len(LABEL_NAMES)), np.float32)
+        pieces: list[str] = []
+        owner: list[int] = []
+        for i, text in enumerate(texts):
+            for s, e in windows(text, self.window_chars, self.max_windows):
+                pieces.append(text[s:e])
+                owner.append(i)
+        probs = self._score(pieces)
+        gate = probs[:, _GATE]
+        best = np.full(len(texts), -1, np.int64)
+        for row, i in enumerate(owner):  # per text, the window with the highest gate probability
+            if best[i] < 0 or gate[row] > gate[best[i]]:
+                best[i] = row
+        out: F32 = probs[best]
+        return out
+
+
+class FastClassifier(_WindowedModel):
+    # A sentence or two: the length of most training texts, and short enough that one harmful
+    # sentence in a long benign answer is not diluted (measured: at 128+ characters it is).
+    window_chars = 96
+
+    def __init__(self, model: LinearModel) -> None:
+        self.model = model
+        spec = str(model.card.get("features", ""))
+        if not spec.startswith(features.FEATURE_VERSION + "-"):
+            from hegui.core.errors import ModelError
+
+            raise ModelError(f"model {model.version}: features {spec!r} are not {features.FEATURE_VERSION}")
+        self.bits = int(spec.rsplit("-", 1)[1])
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> FastClassifier:
+        return _load_fast(str(path or shipped_model_path(FAST_MODEL_FILE)))
+
+    def _score(self, texts: Sequence[str]) -> F32:
+        out = np.empty((len(texts), len(LABEL_NAMES)), np.float32)
+        for i, text in enumerate(texts):
+            idx, vals = features.text_features(text, self.bits)
+            out[i] = self.model.logits_sparse(idx, vals)
+        return self.model.calibrate(out)
+
+
+class SemanticHead(_WindowedModel):
+    window_chars = 512  # what the embedder reads
+    max_windows = 8     # a huge prompt: its first and last 4 windows (~10–25 ms each)
+
+    def __init__(self, model: LinearModel) -> None:
+        self.model = model
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> SemanticHead:
+        return _load_semantic(str(path or shipped_model_path(SEMANTIC_MODEL_FILE)))
+
+    def _score(self, texts: Sequence[str]) -> F32:
+        from hegui.moderation.classify.semantic import embed
+
+        return self.model.calibrate(self.model.logits_dense(embed(texts)))
+
+
+@functools.lru_cache(maxsize=4)
+def _load_fast(path: str) -> FastClassifier:
+    return FastClassifier(load_model(Path(path), expect_labels=LABEL_NAMES))
+
+
+@functools.lru_cache(maxsize=4)
+def _load_semantic(path: str) -> SemanticHead:
+    from hegui.moderation.classify.semantic import EMBED_DIM
+
+    model = load_model(Path(path), expect_labels=LABEL_NAMES)
+    if model.weights.shape[0] != EMBED_DIM:
+        from hegui.core.errors import ModelError
+
+        raise ModelError(f"{path}: semantic head expects {EMBED_DIM}-dimensional embeddings")
+    return SemanticHead(model)
