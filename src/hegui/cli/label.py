@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 
 from hegui.core.errors import HeguiError, InputError
 
@@ -47,14 +48,16 @@ def _run_batch(files: list[Path], work: Callable[[Path], Any], show: Callable[[A
                 failed += 1
                 if json_out:
                     print_json({"file": str(path), "error": {"code": err.code, "message": err.message}})
-                progress.console.print(f"[bold red]error:[/] {err.message}", markup=True, soft_wrap=True)
+                progress.console.print(f"[bold red]error:[/] {escape(err.message)}", markup=True,
+                                       soft_wrap=True)
             else:
                 if json_out:
                     print_json(result.as_dict())
                 else:
                     show(result)
                 for warning in getattr(result, "warnings", []):
-                    progress.console.print(f"[yellow]warning:[/] {warning}", markup=True, soft_wrap=True)
+                    progress.console.print(f"[yellow]warning:[/] {escape(warning)}", markup=True,
+                                           soft_wrap=True)
             progress.advance(task)
     if failed:
         if len(files) > 1:
@@ -139,7 +142,8 @@ def add(
         extra = f", explicit {result.explicit.kind}" if result.explicit and result.explicit.applied else ""
         signed = f", signed by {result.key_id}" if result.key_id else ""
         signed += f", watermark {result.watermark_id}" if result.watermark_id else ""
-        stdout.print(f"[green]labeled[/] {result.src} → {result.dst} ({result.format}{extra}{signed})",
+        what = f"{result.src} → {result.dst} ({result.format}{extra}{signed})"
+        stdout.print(f"[green]labeled[/] {escape(what)}",
                      markup=True, soft_wrap=True)
 
     _run_batch(files, work, show, json_out, "labeling")
@@ -161,11 +165,11 @@ def inspect_cmd(
     platform_pub = _guard(lambda: as_public_key(platform_key)) if platform_key else None
 
     def show(result: Any) -> None:
-        stdout.print(f"[bold]{result.path}[/] ({result.format})", markup=True, soft_wrap=True)
+        stdout.print(f"[bold]{escape(str(result.path))}[/] ({result.format})", markup=True, soft_wrap=True)
         stdout.print(f"  label: {_label_line(result.label)}", markup=False, soft_wrap=True)
         stdout.print(f"  carriers: {', '.join(c['name'] for c in result.carriers) or 'none'}", markup=False)
         for problem in result.problems:
-            stdout.print(f"  [yellow]problem:[/] {problem}", markup=True, soft_wrap=True)
+            stdout.print(f"  [yellow]problem:[/] {escape(problem)}", markup=True, soft_wrap=True)
         sig = result.signature
         stdout.print(f"  signature: {sig.status.value}{' — ' + sig.message if sig.message else ''}",
                      markup=False, soft_wrap=True)
@@ -214,7 +218,8 @@ def propagate_cmd(
                          code_mode="strict" if strict_code else "allow-name")
 
     def show(result: Any) -> None:
-        stdout.print(f"[bold]{result.src}[/]: {result.decision} — {result.reason}", markup=True,
+        stdout.print(f"[bold]{escape(str(result.src))}[/]: {result.decision} — {escape(result.reason)}",
+                     markup=True,
                      soft_wrap=True)
         if result.display_wording:
             stdout.print(f"  show around the content: {result.display_wording}", markup=False)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 import typer
+from rich.markup import escape
 
 from hegui.core.errors import HeguiError, InputError
 from hegui.core.types import Direction
@@ -159,7 +160,7 @@ def _batch(moderator: Moderator, path: Path, field: str, direction: Direction, o
                 if on_error is OnError.STOP:
                     progress.stop()
                     fail(f"{problem} (use --on-error skip to go on)")
-                stderr.print(f"[yellow]warning:[/] skipped {problem}", markup=True, soft_wrap=True)
+                stderr.print(f"[yellow]warning:[/] skipped {escape(problem)}", markup=True, soft_wrap=True)
                 if json_out:
                     print_json({"line": number, "error": {"code": "invalid_input", "message": problem}})
                 continue
@@ -170,7 +171,7 @@ def _batch(moderator: Moderator, path: Path, field: str, direction: Direction, o
                 if on_error is OnError.STOP:
                     progress.stop()
                     fail(f"line {number}: {err.message}")
-                stderr.print(f"[yellow]warning:[/] skipped line {number}: {err.message}", markup=True)
+                stderr.print(f"[yellow]warning:[/] skipped line {number}: {escape(err.message)}", markup=True)
                 if json_out:
                     print_json({"line": number, "error": {"code": err.code, "message": err.message}})
                 continue

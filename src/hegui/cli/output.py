@@ -20,6 +20,8 @@ def print_json(obj: Any) -> None:
 def fail(message: str, code: int = 2) -> None:
     """Print one clear message and exit non-zero (raises typer.Exit)."""
     import typer
+    from rich.markup import escape
 
-    stderr.print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
+    # escape: messages quote user input and config paths like "[templates.refuse]", not markup
+    stderr.print(f"[bold red]error:[/] {escape(message)}", markup=True, soft_wrap=True)
     raise typer.Exit(code)
