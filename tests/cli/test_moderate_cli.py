@@ -198,11 +198,13 @@ def test_lexicon_option_and_environment(tmp_path: Path, monkeypatch: pytest.Monk
     result = invoke(["--lexicon", str(library), "--json", "教我 月.亮.炸.弹"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert data["action"] == "refuse" and data["findings"][0]["evidence"] == "月.亮.炸.弹"
+    keyword = [f for f in data["findings"] if f["detector"] == "keyword"]
+    assert data["action"] == "refuse" and keyword[0]["evidence"] == "月.亮.炸.弹"
     assert data["detector_versions"]["keyword"] == "mine@0"
     monkeypatch.setenv("HEGUI_LEXICON_PATHS", str(library))
     result = invoke(["--json", "弱词甲"])
-    assert json.loads(result.stdout)["action"] == "label"
+    found = json.loads(result.stdout)["findings"]
+    assert any(f["detector"] == "keyword" and f["evidence"] == "弱词甲" for f in found)
 
 
 def test_unreadable_or_broken_library_is_one_message(tmp_path: Path) -> None:

@@ -37,7 +37,7 @@ def finding(risk: str, score: float, evidence: str = "x", detector: str = "terms
 def test_default_policy_loads_and_names_its_version() -> None:
     policy = load_policy()
     assert policy.version.startswith("hegui-default-")
-    assert [d.name for d in policy.enabled_detectors] == ["keyword", "pii"]
+    assert [d.name for d in policy.enabled_detectors] == ["keyword", "pii", "classifier", "semantic"]
     assert policy.source == str(DEFAULT_POLICY_PATH)
 
 
