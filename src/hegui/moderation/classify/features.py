@@ -40,15 +40,16 @@ _LOWER_A, _LOWER_Z = 0x61, 0x7A
 _MAX_PINYIN_RUN = 48  # longer letter runs are not a disguised word
 
 
-def _mix(keys: U64, salt: int, bits: int) -> Indices:
-    """splitmix64 finaliser over ``keys + salt`` → top ``bits`` bits."""
-    with np.errstate(over="ignore"):
-        h = (keys + np.uint64(salt)) * _M1
-        h ^= h >> np.uint64(31)
-        h *= _M2
-        h ^= h >> np.uint64(29)
-        h *= _M3
-        h ^= h >> np.uint64(32)
+def _mix(salted_keys: U64, bits: int) -> Indices:
+    """splitmix64 finaliser over already salted keys → top ``bits`` bits. One call for all families
+    of a text (per-call numpy overhead dominates on short texts); unsigned array arithmetic wraps
+    silently, which is what the hash wants."""
+    h = salted_keys * _M1
+    h ^= h >> np.uint64(31)
+    h *= _M2
+    h ^= h >> np.uint64(29)
+    h *= _M3
+    h ^= h >> np.uint64(32)
     return (h >> np.uint64(64 - bits)).astype(np.int64)
 
 
@@ -69,11 +70,17 @@ def text_features(text: str, bits: int = DEFAULT_BITS) -> tuple[Indices, Values]
     plain = channel.plain.codes
     lanes = {"plain": plain.astype(np.uint64) & np.uint64(0x1FFFFF),
              "sound": _spelled_as_sounds(plain, channel.sound.codes).astype(np.uint64) & np.uint64(0x1FFFFF)}
-    parts = [_mix(_ngram_keys(lanes[lane], n), salt, bits)
+    parts = [_ngram_keys(lanes[lane], n) + np.uint64(salt)
              for lane, n, salt in _FAMILIES if len(lanes[lane]) >= n]
     if not parts:
         return np.zeros(0, np.int64), np.zeros(0, np.float32)
-    idx, counts = np.unique(np.concatenate(parts), return_counts=True)
+    hashed = np.sort(_mix(np.concatenate(parts), bits))
+    first = np.empty(len(hashed), dtype=bool)  # np.unique(return_counts=True), without its overhead
+    first[0] = True
+    np.not_equal(hashed[1:], hashed[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    idx = hashed[starts]
+    counts = np.diff(np.append(starts, len(hashed)))
     vals = (1.0 + np.log(counts)).astype(np.float32)
     vals /= np.float32(np.sqrt(np.dot(vals, vals)))
     return idx, vals
