@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from hegui.core.errors import ModelError
-from hegui.moderation.classify.features import text_features
+from hegui.moderation.classify.features import span_features, text_features
 from hegui.moderation.classify.labels import LABEL_NAMES
 from hegui.moderation.classify.model import LinearModel, card_path, load_model, save_model
 from hegui.testing.datasets import write_mini_data_folder
@@ -51,6 +51,20 @@ def test_feature_vectors_are_unit_length_and_total() -> None:
         assert np.all(np.diff(idx) > 0)
         if len(idx):
             assert abs(float(np.dot(vals, vals)) - 1.0) < 1e-4
+
+
+def test_window_features_from_one_pass_equal_each_window_alone() -> None:
+    # The classifier featurizes all windows of a text in one pass; each row must be exactly the
+    # features of that window's text on its own (expansions, separators and emoji included).
+    text = "第一句话很普通。第二句有㈱和⑩，还有 空 格！" + "网上赌场开业了，🙂快来玩；" * 12 + "最后一句。"
+    spans = [(0, 8), (5, 40), (30, 120), (100, len(text)), (7, 7)]
+    indptr, idx, vals = span_features(text, spans)
+    assert len(indptr) == len(spans) + 1
+    for row, (start, end) in enumerate(spans):
+        alone_idx, alone_vals = text_features(text[start:end])
+        assert np.array_equal(idx[indptr[row]:indptr[row + 1]], alone_idx)
+        assert np.allclose(vals[indptr[row]:indptr[row + 1]], alone_vals, atol=1e-6)
+    assert indptr[-1] - indptr[-2] == 0  # the empty window has no features
 
 
 def _tiny_model(rows: int = 64) -> LinearModel:

@@ -51,6 +51,18 @@ class LinearModel:
         out: F32 = values @ self.weights[indices] + self.bias
         return out
 
+    def logits_csr(self, indptr: npt.NDArray[np.int64], indices: npt.NDArray[np.int64], values: F32) -> F32:
+        """Logits of every row of a CSR matrix (rows = windows of one text) in a few numpy calls."""
+        rows = len(indptr) - 1
+        out: F32 = np.zeros((rows, self.weights.shape[1]), np.float32)
+        starts = indptr[:-1]
+        filled = np.flatnonzero(indptr[1:] > starts)
+        if len(filled):  # reduceat over non-empty rows only: each sums up to the next one's start
+            rows_of_weights = np.take(self.weights, indices, axis=0)  # (take: ~3x faster than fancy indexing)
+            out[filled] = np.add.reduceat(rows_of_weights * values[:, None], starts[filled], axis=0)
+        out += self.bias
+        return out
+
     def logits_dense(self, x: F32) -> F32:
         out: F32 = x @ self.weights + self.bias
         return out
