@@ -327,6 +327,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--runs", type=int, default=5, help="runs per figure (median printed)")
     parser.add_argument("--cpu", type=int, default=None, help="core to pin to (default: the last one)")
+    parser.add_argument("--only", choices=("all", "classifier"), default="all",
+                        help="classifier: only figures [5]-[7] (the pipeline with the classifiers)")
     args = parser.parse_args()
     missing = [p for p in (KONSHENG, HOUBB, COLD_TRAIN, COLD_DEV, SAFETYQA) if not p.exists()]
     if missing:
@@ -354,7 +356,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         raw_lib = build_library(Path(tmp))
         pruned_lib = prune_library(raw_lib, Path(tmp))
-        for name, lib in (("HEADLINE pruned", pruned_lib), ("unpruned (raw import)", raw_lib)):
+        libraries = (("HEADLINE pruned", pruned_lib), ("unpruned (raw import)", raw_lib))
+        for name, lib in libraries[:1] if args.only == "classifier" else libraries:
             lexicons = load_lexicons([seed_lexicon_path(), lib])
             t0 = time.perf_counter()
             detector = KeywordDetector(lexicons)
@@ -364,11 +367,14 @@ def main() -> None:
             if count < MIN_TERMS:
                 print(f"!!! WARNING: only {count:,} terms — FEWER THAN {MIN_TERMS:,}: this row does not "
                       "meet the issue's library size !!!")
-            keyword_throughput(detector, text, args.runs, name)
-            message_rate(detector, texts, max(3, args.runs // 2), f"[2] {name}")
+            if args.only == "all":
+                keyword_throughput(detector, text, args.runs, name)
+                message_rate(detector, texts, max(3, args.runs // 2), f"[2] {name}")
             if name.startswith("HEADLINE"):
                 classifier_figures(detector, texts, max(3, args.runs // 2))
             del detector
+        if args.only == "classifier":
+            return
         startup(pruned_lib, cpu, max(3, args.runs // 2))
         seed_only(text, texts, max(3, args.runs // 2))
     load = os.getloadavg()
