@@ -47,10 +47,6 @@ class LinearModel:
     def version(self) -> str:
         return str(self.card["version"])
 
-    def logits_sparse(self, indices: npt.NDArray[np.int64], values: F32) -> F32:
-        out: F32 = values @ self.weights[indices] + self.bias
-        return out
-
     def logits_csr(self, indptr: npt.NDArray[np.int64], indices: npt.NDArray[np.int64], values: F32) -> F32:
         """Logits of every row of a CSR matrix (rows = windows of one text) in a few numpy calls."""
         rows = len(indptr) - 1
