@@ -84,7 +84,7 @@ def span_features(text: str, spans: Sequence[tuple[int, int]], bits: int = DEFAU
     sound, sound_first, sound_last = _spelled_as_sounds(plain, channel.sound.codes)
     n_rows = len(spans)
     if not n_rows:
-        return np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32)
+        return _no_features(0)
     # Window bounds in normalized characters (origin is non-decreasing): [start, stop).
     bounds = np.asarray(spans, dtype=np.int64).reshape(-1, 2)
     start, stop = np.searchsorted(channel.origin, bounds.T, "left")
@@ -103,13 +103,13 @@ def span_features(text: str, spans: Sequence[tuple[int, int]], bits: int = DEFAU
                 lo_parts.append(lo)
                 hi_parts.append(hi - (n - 1))  # the n-gram's last element must be inside too
     if not keys:
-        return np.zeros(n_rows + 1, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32)
+        return _no_features(n_rows)
     hashed = _mix(np.concatenate(keys), bits)
     rows, members = _window_members(lo_parts, hi_parts, [len(k) for k in keys])
     # One sort over (row, feature) pairs gives every row's unique features and their counts.
     combined = np.sort((rows << np.int64(bits)) | hashed[members])
     if not len(combined):
-        return np.zeros(n_rows + 1, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32)
+        return _no_features(n_rows)
     first = np.empty(len(combined), dtype=bool)
     first[0] = True
     np.not_equal(combined[1:], combined[:-1], out=first[1:])
@@ -122,6 +122,10 @@ def span_features(text: str, spans: Sequence[tuple[int, int]], bits: int = DEFAU
     vals /= norms[row_of]
     indptr = np.searchsorted(row_of, np.arange(n_rows + 1, dtype=np.int64)).astype(np.int64)
     return indptr, unique & np.int64((1 << bits) - 1), vals
+
+
+def _no_features(n_rows: int) -> tuple[Indices, Indices, Values]:
+    return np.zeros(n_rows + 1, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32)
 
 
 def _window_members(lo_parts: list[Indices], hi_parts: list[Indices], sizes: list[int]
