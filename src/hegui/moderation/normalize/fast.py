@@ -114,7 +114,26 @@ def codepoints(text: str) -> U32:
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
 
+# The last text normalized and its channel. A moderation pipeline hands the same str object to every
+# detector (the keyword stage and the classifier both read the channel): the second one reuses it.
+# Identity, not equality, is compared (O(1)); the arrays are made read-only so that sharing is safe.
+# (One tuple, replaced whole: threads see either the old pair or the new one.)
+_last_channel: tuple[str, Channel] | None = None
+
+
 def scan_channel(text: str) -> Channel:
+    global _last_channel
+    last = _last_channel
+    if last is not None and last[0] is text:
+        return last[1]
+    channel = _scan_channel(text)
+    for array in (channel.plain.codes, channel.sound.codes, channel.origin):
+        array.flags.writeable = False
+    _last_channel = (text, channel)
+    return channel
+
+
+def _scan_channel(text: str) -> Channel:
     t = tables()
     cps = codepoints(text)
     out = t.normal[cps]
