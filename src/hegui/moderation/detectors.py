@@ -65,17 +65,21 @@ def _judge_detector(settings: Settings, *, base_url: str, model: str, api_key_en
 
 
 def _classifier_detector(settings: Settings, *, model: str | None = None, directions: list[str] | None = None,
-                         min_score: float | dict[str, float] | None = None) -> Detector:
+                         min_score: float | dict[str, float] | None = None, on_error: str = "fail-closed",
+                         error_risk: str = "A1.8") -> Detector:
     from hegui.moderation.classify.detector import build_classifier
 
-    return build_classifier(model=model, directions=directions, min_score=min_score)
+    return build_classifier(model=model, directions=directions, min_score=min_score, on_error=on_error,
+                            error_risk=error_risk)
 
 
 def _semantic_detector(settings: Settings, *, model: str | None = None, directions: list[str] | None = None,
-                       min_score: float | dict[str, float] | None = None) -> Detector:
+                       min_score: float | dict[str, float] | None = None, on_error: str = "fail-closed",
+                       error_risk: str = "A1.8") -> Detector:
     from hegui.moderation.classify.detector import build_semantic
 
-    return build_semantic(model=model, directions=directions, min_score=min_score)
+    return build_semantic(model=model, directions=directions, min_score=min_score, on_error=on_error,
+                          error_risk=error_risk)
 
 
 registry.register("keyword", _keyword_detector)

@@ -6,6 +6,12 @@ chosen on held-out data; ``min_score`` overrides): one for the most likely categ
 gate's calibrated probability as its score (so policy thresholds read as probabilities), plus one per
 other category that reaches its own threshold. Texts longer than one window (``predict.windows``) are
 scored window by window; a finding's span is the window that scored highest.
+
+Scoring a text cannot fail in normal operation (the model is loaded and checked at start-up), but a
+detector must never raise at detect time. If it does fail (e.g. out of memory), the detector answers
+as the remote judge does: one Finding with ``meta={"error": ..., "on_error": ...}`` — under
+``fail-closed`` (default) at risk ``error_risk`` with score 1.0, so the policy refuses what it could not
+check; under ``fail-open`` with score 0.0, so only the record remains.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hegui.core.errors import PolicyError
+from hegui.core.risks import is_risk_id
 from hegui.core.types import DetectionContext, Detector, Direction, Finding, significant_tail
 from hegui.moderation.classify.labels import BY_NAME, GATE_LABEL, HARM_LABELS, LABEL_NAMES, LABELS
 from hegui.moderation.classify.predict import FastClassifier, SemanticHead
@@ -26,6 +33,7 @@ _CATEGORY_COLUMNS = [(LABEL_NAMES.index(name), name) for name in HARM_LABELS]
 _GROUP_HEADS = [(LABEL_NAMES.index(lb.name), lb) for lb in LABELS if lb.refines]
 _EVIDENCE_CHARS = 60
 STREAM_HOLDBACK_SIGNIFICANT = 32
+ON_ERROR = ("fail-closed", "fail-open")
 
 
 def _directions(value: Sequence[str] | None, default: tuple[Direction, ...],
@@ -56,23 +64,44 @@ def _min_scores(thresholds: F32, override: float | dict[str, float] | None, wher
     return out
 
 
+def _on_error(value: str, error_risk: str, where: str) -> tuple[str, str]:
+    if value not in ON_ERROR:
+        raise PolicyError(f"{where}: on_error must be one of {', '.join(map(repr, ON_ERROR))}, got {value!r}")
+    if not isinstance(error_risk, str) or not is_risk_id(error_risk):
+        raise PolicyError(f"{where}: error_risk: unknown risk id {error_risk!r}; use A1 … A5 or A1.1 … A5.2")
+    return value, error_risk
+
+
 class _ScoringDetector(Detector):
     """Shared by both classifiers: windows → probabilities → findings."""
 
-
     def __init__(self, version: str, thresholds: F32, directions: frozenset[Direction],
-                 min_score: float | dict[str, float] | None) -> None:
+                 min_score: float | dict[str, float] | None, on_error: str = "fail-closed",
+                 error_risk: str = "A1.8") -> None:
+        where = f"detectors.{self.name}.options"
         self.version = version
         self.directions = directions
-        self.min_scores = _min_scores(thresholds, min_score, f"detectors.{self.name}.options")
+        self.min_scores = _min_scores(thresholds, min_score, where)
+        self.on_error, self.error_risk = _on_error(on_error, error_risk, where)
 
     def _score_windows(self, text: str) -> tuple[list[tuple[int, int]], F32]:
         raise NotImplementedError
 
+    def _failure(self, err: BaseException) -> Finding:
+        error = f"{type(err).__name__}: {err}"[:300]
+        closed = self.on_error == "fail-closed"
+        return Finding(self.name, self.error_risk, 1.0 if closed else 0.0, None,
+                       f"{self.name} model error: {error}"[:200],
+                       explanation=f"the {self.name} model gave no score ({self.on_error})",
+                       meta={"error": error, "on_error": self.on_error, "model": self.version})
+
     def detect(self, text: str, ctx: DetectionContext) -> list[Finding]:
         if ctx.direction not in self.directions or not text.strip():
             return []
-        spans, probs = self._score_windows(text)
+        try:
+            spans, probs = self._score_windows(text)
+        except Exception as err:  # the Detector contract: never raise at detect time
+            return [self._failure(err)]
         # The gate decides whether (in the window it rates most harmful); categories decide which.
         row = int(probs[:, _GATE].argmax())
         gate_p = float(probs[row, _GATE])
@@ -116,8 +145,9 @@ class ClassifierDetector(_ScoringDetector):
     name = "classifier"
 
     def __init__(self, model: FastClassifier, *, directions: frozenset[Direction] = frozenset(Direction),
-                 min_score: float | dict[str, float] | None = None) -> None:
-        super().__init__(model.version, model.model.thresholds, directions, min_score)
+                 min_score: float | dict[str, float] | None = None, on_error: str = "fail-closed",
+                 error_risk: str = "A1.8") -> None:
+        super().__init__(model.version, model.model.thresholds, directions, min_score, on_error, error_risk)
         self.model = model
 
     def _score_windows(self, text: str) -> tuple[list[tuple[int, int]], F32]:
@@ -129,33 +159,33 @@ class SemanticDetector(_ScoringDetector):
 
     def __init__(self, model: SemanticHead, *,
                  directions: frozenset[Direction] = frozenset({Direction.INPUT}),
-                 min_score: float | dict[str, float] | None = None) -> None:
-        super().__init__(model.version, model.model.thresholds, directions, min_score)
+                 min_score: float | dict[str, float] | None = None, on_error: str = "fail-closed",
+                 error_risk: str = "A1.8") -> None:
+        super().__init__(model.version, model.model.thresholds, directions, min_score, on_error, error_risk)
         self.model = model
 
     def _score_windows(self, text: str) -> tuple[list[tuple[int, int]], F32]:
-        try:
-            return self.model.score_windows(text)
-        except Exception:  # a detector must not raise at detect time (Detector's contract): no score
-            return [(0, len(text))], np.zeros((1, len(LABEL_NAMES)), np.float32)
+        return self.model.score_windows(text)
 
 
 def build_classifier(*, model: str | None = None, directions: list[str] | None = None,
-                     min_score: float | dict[str, float] | None = None) -> ClassifierDetector:
+                     min_score: float | dict[str, float] | None = None, on_error: str = "fail-closed",
+                     error_risk: str = "A1.8") -> ClassifierDetector:
     from pathlib import Path
 
     loaded = FastClassifier.load(Path(model) if model else None)
     return ClassifierDetector(loaded, directions=_directions(directions, tuple(Direction),
                                                              "detectors.classifier.options"),
-                              min_score=min_score)
+                              min_score=min_score, on_error=on_error, error_risk=error_risk)
 
 
 def build_semantic(*, model: str | None = None, directions: list[str] | None = None,
-                   min_score: float | dict[str, float] | None = None) -> SemanticDetector:
+                   min_score: float | dict[str, float] | None = None, on_error: str = "fail-closed",
+                   error_risk: str = "A1.8") -> SemanticDetector:
     from pathlib import Path
 
     loaded = SemanticHead.load(Path(model) if model else None)
     return SemanticDetector(loaded, directions=_directions(directions, (Direction.INPUT,),
                                                            "detectors.semantic.options"),
-                            min_score=min_score)
+                            min_score=min_score, on_error=on_error, error_risk=error_risk)
 
