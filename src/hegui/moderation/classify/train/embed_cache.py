@@ -12,21 +12,22 @@ import numpy as np
 import numpy.typing as npt
 
 from hegui.moderation.classify.semantic import EMBED_DIM, embed, embedder_version
+from hegui.moderation.classify.train.fit import one_blas_thread
 
 _BATCH = 64
 
 
-def _cache_file() -> Path:
+def _cache_file(depth: int) -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "hegui" / "embeddings" / f"{embedder_version()}.npz"
+    return Path(base) / "hegui" / "embeddings" / f"{embedder_version(depth)}.npz"
 
 
 def _digest(text: str) -> bytes:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
-def embed_cached(texts: Sequence[str]) -> npt.NDArray[np.float32]:
-    path = _cache_file()
+def embed_cached(texts: Sequence[str], depth: int) -> npt.NDArray[np.float32]:
+    path = _cache_file(depth)
     known: dict[bytes, npt.NDArray[np.float32]] = {}
     if path.exists():
         try:
@@ -37,10 +38,11 @@ def embed_cached(texts: Sequence[str]) -> npt.NDArray[np.float32]:
             known = {}  # a damaged cache is rebuilt
     digests = [_digest(t) for t in texts]
     missing = sorted({d: t for d, t in zip(digests, texts, strict=True) if d not in known}.items())
-    for start in range(0, len(missing), _BATCH):
-        chunk = missing[start:start + _BATCH]
-        for (d, _), vec in zip(chunk, embed([t for _, t in chunk]), strict=True):
-            known[d] = vec
+    with one_blas_thread():  # BLAS sums in an order that depends on its thread count: same bytes
+        for start in range(0, len(missing), _BATCH):
+            chunk = missing[start:start + _BATCH]
+            for (d, _), vec in zip(chunk, embed([t for _, t in chunk], depth), strict=True):
+                known[d] = vec
     if missing:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp.npz")

@@ -29,7 +29,7 @@ def _scipy() -> Any:
     return scipy
 
 
-def _one_blas_thread() -> Any:
+def one_blas_thread() -> Any:
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:
@@ -79,7 +79,7 @@ def fit_multilabel(x: Any, y: F64, sample_weight: F64, *, l2: float, max_iter: i
         return loss, np.concatenate([grad_w.ravel(), g.sum(axis=0)])
 
     start = np.zeros(d * n_labels + n_labels)
-    with _one_blas_thread():
+    with one_blas_thread():
         result = scipy.optimize.minimize(objective, start, jac=True, method="L-BFGS-B",
                                          options={"maxiter": max_iter, "maxcor": 10})
     params = result.x
@@ -102,7 +102,7 @@ def fit_platt(logits: F64, y: F64) -> tuple[float, float]:
         r = p - target
         return loss, np.array([float((r * logits).sum()), float(r.sum())])
 
-    with _one_blas_thread():
+    with one_blas_thread():
         result = scipy.optimize.minimize(objective, np.array([1.0, 0.0]), jac=True, method="L-BFGS-B")
     return float(result.x[0]), float(result.x[1])
 
