@@ -25,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hegui.moderation.classify.labels import GATE_LABEL, HARM_LABELS, LABEL_NAMES
-from hegui.moderation.classify.predict import FastClassifier, SemanticHead
+from hegui.moderation.classify.predict import FastClassifier, RoutedSemantic
 from hegui.moderation.classify.train.build import evaluation_sets
 from hegui.moderation.classify.train.evaluate import Binary, binary, flagged, is_harmful
 from hegui.moderation.classify.train.perturb import DISGUISES
@@ -66,6 +66,9 @@ def main() -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--fast", type=Path, default=None)
     parser.add_argument("--semantic", type=Path, default=None)
+    parser.add_argument("--semantic-deep", type=Path, default=None,
+                        help="the head for text mostly in Latin script")
+    parser.add_argument("--no-deep", action="store_true", help="score every prompt with --semantic")
     parser.add_argument("--refuse-at", type=float, default=0.5, help="the policy's refuse threshold")
     parser.add_argument("--semantic-refuse-at", type=float, default=0.6,
                         help="the policy's refuse threshold for the semantic head")
@@ -73,13 +76,16 @@ def main() -> int:
     if not SHARED.is_dir():
         print(f"skipped: {SHARED} (the shared data sets) is not present", file=sys.stderr)
         return 0
-    fast, semantic = FastClassifier.load(args.fast), SemanticHead.load(args.semantic)
+    fast = FastClassifier.load(args.fast)
+    semantic = RoutedSemantic.load(args.semantic, args.semantic_deep, use_deep=not args.no_deep)
     seed = int(fast.model.card.get("seed", 0))
     sets = evaluation_sets(SHARED, CORPUS, seed)
     print(f"fast model {fast.version}, semantic head {semantic.version}; split seed {seed}")
     probs_fast = {name: fast.predict_many([e.text for e in ex]) for name, ex in sets.items()}
     probs_sem = {name: semantic.predict_many([e.text for e in sets[name]])
                  for name in PROMPT_SETS if name in sets}
+    deep_share = {name: float(np.mean([semantic.head_for(e.text) is semantic.deep for e in sets[name]]))
+                  for name in probs_sem}
     gold = {name: is_harmful(ex) for name, ex in sets.items()}
 
     def fast_at(name: str, t: float | None = None) -> Bools:
@@ -88,7 +94,9 @@ def main() -> int:
 
     def sem_at(name: str, t: float | None = None) -> Bools:
         p = probs_sem[name]
-        return flagged(p, semantic.model.thresholds) if t is None else p[:, GATE] >= t
+        if t is None:  # each text at the card threshold of the head that scored it
+            return p[:, GATE] >= semantic.gate_thresholds([e.text for e in sets[name]])
+        return p[:, GATE] >= t
 
     def pipeline(name: str, t: float, t_semantic: float | None = None) -> Bools:
         ts = t if t_semantic is None else t_semantic
@@ -100,7 +108,8 @@ def main() -> int:
         print(f"{name}")
         print(describe("fast", len(texts), binary(fast_at(name), g)))
         if name in probs_sem:
-            print(describe("semantic", len(texts), binary(sem_at(name), g)))
+            print(describe(f"semantic ({deep_share[name]:.0%} to the deep head)", len(texts),
+                           binary(sem_at(name), g)))
             print(describe(f"pipeline refuses ({args.refuse_at}/{args.semantic_refuse_at})", len(texts),
                            binary(pipeline(name, args.refuse_at, args.semantic_refuse_at), g)))
         print(describe("baseline: seed-library keywords", len(texts), binary(keyword_flags(texts), g)))

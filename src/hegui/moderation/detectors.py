@@ -73,12 +73,14 @@ def _classifier_detector(settings: Settings, *, model: str | None = None, direct
                             error_risk=error_risk)
 
 
-def _semantic_detector(settings: Settings, *, model: str | None = None, directions: list[str] | None = None,
+def _semantic_detector(settings: Settings, *, model: str | None = None, deep_model: str | None = None,
+                       deep_latin_share: float = 0.5, directions: list[str] | None = None,
                        min_score: float | dict[str, float] | None = None, on_error: str = "fail-closed",
                        error_risk: str = "A1.8") -> Detector:
     from hegui.moderation.classify.detector import build_semantic
 
-    return build_semantic(model=model, directions=directions, min_score=min_score, on_error=on_error,
+    return build_semantic(model=model, deep_model=deep_model, deep_latin_share=deep_latin_share,
+                          directions=directions, min_score=min_score, on_error=on_error,
                           error_risk=error_risk)
 
 

