@@ -136,6 +136,8 @@ def test_a_head_trained_on_other_embedder_weights_is_a_start_up_error(tmp_path: 
         build_semantic(model=str(_semantic_copy(tmp_path, weights_bytes=123)))
     with pytest.raises(ModelError, match="which embedder"):
         build_semantic(model=str(_semantic_copy(tmp_path, depth=None)))
+    with pytest.raises(ModelError, match="depth 13"):
+        build_semantic(model=str(_semantic_copy(tmp_path, depth=13)))
 
 
 def test_a_scoring_failure_is_recorded_and_follows_on_error(tmp_path: Path) -> None:

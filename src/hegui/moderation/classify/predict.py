@@ -1,5 +1,5 @@
 """Scoring texts with the shipped models: ``FastClassifier`` (char n-grams, ~0.6 ms per 1 KB) and
-``SemanticHead`` (embedding + linear head: ~0.4 ms a token on one core at depth 6). Both return calibrated
+``SemanticHead`` (embedding + linear head: ~0.4 ms a token on one core at depth 4). Both return calibrated
 probabilities per label, in ``LABEL_NAMES`` order."""
 
 from __future__ import annotations

