@@ -92,7 +92,7 @@ def test_offsets_point_into_the_original() -> None:
 def test_lone_surrogates_and_empty_text_do_not_fail() -> None:
     assert scan_channel("").sound.data == b""
     ch = scan_channel("a\ud800b")
-    assert ch.plain.data == "ab".encode("utf-16-le")
+    assert ch.plain.data == lane_pattern("ab")
     assert ch.origin.tolist() == [0, 2]
 
 
@@ -199,3 +199,15 @@ def test_sound_text_has_one_character_per_lane_unit(text: str) -> None:
     channel = scan_channel(text)
     units = np.minimum(channel.sound.codes, 0xFFFD)
     assert [ord(c) for c in channel.sound_text] == units.tolist()
+
+
+def test_scan_units_are_a_permutation_without_zero_bytes_for_text() -> None:
+    from hegui.moderation.normalize.fast import SCAN_UNIT
+
+    assert sorted(SCAN_UNIT.tolist()) == list(range(0x10000))  # a bijection: matches are unchanged
+    # Every unit a lane can hold (no surrogates) is written without a zero byte, so literal patterns
+    # never hold one (the Hyperscan binding would fall back to regex mode).
+    lane_units = np.array([u for u in range(0x10000) if not 0xD800 <= u <= 0xDFFF])
+    written = SCAN_UNIT[lane_units]
+    assert not ((written & 0xFF) == 0).any() and not ((written >> 8) == 0).any()
+    assert b"\0" not in scan_channel("abc 123 法轮功 ＡＢＣ ① xyz").plain.data
