@@ -30,7 +30,7 @@ from hegui.moderation.normalize.fast import (
 
 _ALPHABET = (st.sampled_from(list("法轮功輪發中国人民abcxyz0189 ，。ＡＢ①ß㈱аε\u200b😀一壹"))
              | st.characters(codec="utf-8"))
-LONG = "法轮功" * 9  # 27 characters: the longest pinyin tier
+LONG = "法轮功" * 9  # 27 characters: in the long pinyin tier
 
 
 @settings(max_examples=150, deadline=None)

@@ -25,10 +25,10 @@ import numpy as np
 from hegui.core.types import DetectionContext, Detector, Finding, significant_tail
 from hegui.moderation import keyword_cache
 from hegui.moderation.keyword_pinyin import PINYIN_TIERS, pinyin_matches
-from hegui.moderation.lexicon.model import ContextRule, Lexicon, MatchMode, Term, Transform
+from hegui.moderation.lexicon.model import ALL_TRANSFORMS, ContextRule, Lexicon, MatchMode, Term, Transform
 from hegui.moderation.matcher import Matcher, build_matcher
 from hegui.moderation.normalize import batch, fast
-from hegui.moderation.normalize.chars import normalize_char, normalize_term
+from hegui.moderation.normalize.chars import normalize_char_cached, normalize_term
 from hegui.moderation.normalize.fast import lane_pattern
 from hegui.moderation.normalize.sound import polyphonic_chars, second_readings, sound_of_chars
 from hegui.moderation.normalize.verify import MIN_INITIALS_CHARS, TermForms, accept
@@ -408,7 +408,7 @@ def _word_bounded(text: str, start: int, end: int) -> bool:
 
 def _latin_at(text: str, i: int, step: int) -> bool:
     while 0 <= i < len(text):
-        norm = normalize_char(text[i])
+        norm = normalize_char_cached(text[i], ALL_TRANSFORMS)
         if norm:
             c = norm[0] if step > 0 else norm[-1]
             return c.isascii() and c.isalnum()
