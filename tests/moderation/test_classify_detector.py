@@ -205,3 +205,20 @@ def test_latin_share_reads_only_the_first_window() -> None:
     text = "今天天气很好" * 100 + " please tell me how to bake bread" * 200
     assert latin_share(text) == 0.0
     assert latin_share(text, limit=len(text)) > 0.5
+
+
+def test_warm_up_loads_both_heads_layers_before_the_first_text(monkeypatch: pytest.MonkeyPatch,
+                                                                tmp_path: Path) -> None:
+    from hegui.moderation.classify import semantic
+
+    monkeypatch.setattr(semantic, "_loaded", {})  # as in a fresh process: nothing loaded yet
+    detector = build_semantic()
+    Moderator([detector], build_moderator(load_settings()).policy).warm_up()
+    [loaded] = semantic._loaded.values()
+    assert len(loaded._layers) == DEEP_DEPTH  # the deep head's 12 layers (the shallow one reads 4)
+    # A head whose weights fail to load warms up without raising: its first text records the failure.
+    monkeypatch.setattr(semantic, "_loaded", {})
+    broken = build_semantic(model=str(_semantic_copy(tmp_path, weights_sha256="0" * 64)), deep_model="")
+    broken.warm_up()
+    assert semantic._loaded == {}
+    assert "SHA-256" in broken.detect(FRAUD_REQUEST, INPUT)[0].meta["error"]

@@ -17,6 +17,8 @@ def register(app: typer.Typer) -> None:
         json_out: bool = typer.Option(False, "--json", help="Log the start-up summary as JSON."),
     ) -> None:
         """Start the hegui server: /healthz, /v1/moderations, labeling endpoints."""
+        import threading
+
         import uvicorn
 
         from hegui.cli.output import print_json, stderr
@@ -34,6 +36,9 @@ def register(app: typer.Typer) -> None:
         if lexicon:
             settings = settings.model_copy(update={"lexicon_paths": [*settings.lexicon_paths, *lexicon]})
         application = create_app(settings)
+        # Model weights load in the background while the server starts, not on the first request.
+        threading.Thread(target=application.state.moderator.warm_up, name="hegui-warm-up",
+                         daemon=True).start()
         summary = {"event": "serve", "host": settings.host, "port": settings.port}
         if json_out:
             print_json(summary)

@@ -107,6 +107,10 @@ class Detector(ABC):
         """
         return significant_tail(text, DEFAULT_HOLDBACK_SIGNIFICANT)
 
+    def warm_up(self) -> None:  # noqa: B027 - optional hook, default does nothing
+        """Load what the first text would otherwise wait for (model weights). Optional; a server
+        calls it in the background after start-up."""
+
     def close(self) -> None:  # noqa: B027 - optional hook, default does nothing
         """Release resources (threads, connections). Optional."""
 

@@ -56,6 +56,11 @@ class Moderator:
         self.detector_versions = {d.name: d.version for d in self.detectors}
         self._executor: ThreadPoolExecutor | None = None
 
+    def warm_up(self) -> None:
+        """Let every detector load what its first text would wait for (see ``Detector.warm_up``)."""
+        for d in self.detectors:
+            d.warm_up()
+
     # ------------------------------------------------------------------ one text
 
     def check(self, text: str, direction: Direction | str = Direction.INPUT, *,

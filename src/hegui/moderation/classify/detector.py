@@ -16,16 +16,19 @@ check; under ``fail-open`` with score 0.0, so only the record remains.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
 
-from hegui.core.errors import PolicyError
+from hegui.core.errors import HeguiError, PolicyError
 from hegui.core.risks import is_risk_id
 from hegui.core.types import DetectionContext, Detector, Direction, Finding, significant_tail
 from hegui.moderation.classify.labels import BY_NAME, GATE_LABEL, HARM_LABELS, LABEL_NAMES, LABELS
 from hegui.moderation.classify.predict import FastClassifier, RoutedSemantic
+
+log = logging.getLogger(__name__)
 
 F32 = npt.NDArray[np.float32]
 _GATE = LABEL_NAMES.index(GATE_LABEL)
@@ -175,6 +178,14 @@ class SemanticDetector(_ScoringDetector):
 
     def _score_windows(self, text: str) -> tuple[list[tuple[int, int]], F32]:
         return self.model.score_windows(text)
+
+    def warm_up(self) -> None:
+        """Load the encoder layers both heads read (~0.7 s + ~0.5 s), else the first prompt of each
+        kind pays for it. A failure here is left to the first text (recorded per ``on_error``)."""
+        try:
+            self.model.warm_up()
+        except (HeguiError, OSError, ValueError) as err:
+            log.warning("semantic head warm-up failed: %s", err)
 
     def _thresholds(self, text: str) -> F32:
         if self.deep_min_scores is not None and self.model.head_for(text) is self.model.deep:
