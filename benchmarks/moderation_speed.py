@@ -202,6 +202,8 @@ def stage_split(detector: object, text: str, runs: int, full: float, findings: i
     channel = scan_channel(text)
     lanes = [(m, lane.data) for m, lane in ((det._sound_matcher, channel.sound),
                                             (det._plain_matcher, channel.plain)) if m is not None]
+    # (one-character terms are looked up in a table, not scanned: ``_unit_matches``, counted with
+    # the per-hit work below)
     tiers = [(w, m) for w, _p, m in det._pinyin_matchers]
     hits = sum(sum(1 for h in m.scan(d) if h[1] % 2 == 0) for m, d in lanes)
     candidates = len(pinyin_matches(channel, tiers))

@@ -167,3 +167,22 @@ def test_pinyin_windows_reach_exactly_far_enough(pad: int) -> None:
         found = {(s[0], s[1] - pad, s[2] - pad) for s in _spans(detector, padded)}
         term = LONG if len(text) > 9 else "法轮功"
         assert (term, 0, len(text)) in found, text
+
+
+def test_one_character_terms_match_whole_units_only() -> None:
+    from hegui.moderation.normalize.fast import SCAN_UNIT
+
+    detector = KeywordDetector([Lexicon("one", "1", terms=[Term("枪", "A1.8"), Term("毒品", "A1.8")])])
+    assert detector._plain_units is not None  # looked up in a table, not scanned
+    # Two characters whose scanned bytes hold 枪's two bytes across their boundary: a byte-level
+    # scan matches there; the detector must not.
+    target = int(SCAN_UNIT[ord("枪")])
+    cjk = range(0x4E00, 0x9FA6)
+    first = next(c for c in cjk if int(SCAN_UNIT[c]) >> 8 == target & 0xFF)
+    second = next(c for c in cjk if int(SCAN_UNIT[c]) & 0xFF == target >> 8)
+    straddle = chr(first) + chr(second)
+    assert scan_channel(straddle).plain.data[1:3] == scan_channel("枪").plain.data
+    assert detector.detect(straddle) == []
+    text = f"买{straddle}枪和毒品，枪"
+    assert [(f.evidence, f.span) for f in detector.detect(text)] == [
+        ("枪", (3, 4)), ("毒品", (5, 7)), ("枪", (8, 9))]

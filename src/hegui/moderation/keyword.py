@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 
 from hegui.core.types import DetectionContext, Detector, Finding, significant_tail
 from hegui.moderation import keyword_cache
@@ -102,6 +103,25 @@ class _Patterns:
     def build(self, backend: str) -> Matcher | None:
         return build_matcher(list(self.index), backend) if self.index else None
 
+    def build_lane(self, backend: str) -> tuple[Matcher | None, npt.NDArray[np.int32] | None]:
+        """For a lane (two bytes a unit): a matcher for the patterns of two units or more, and the
+        one-unit patterns as a table (unit as scanned → pattern id, -1 for none). A two-byte pattern
+        also matches across two units (the second byte of one and the first of the next): a 100k-term
+        library's few hundred one-character terms made ~2,000 such false matches a MB, each a Python
+        callback; a table lookup finds the aligned ones only."""
+        if not self.index:
+            return None, None
+        patterns = list(self.index)
+        single = [pid for pid, pattern in enumerate(patterns) if len(pattern) == 2]
+        if not single:
+            return build_matcher(patterns, backend), None
+        table = np.full(0x10000, -1, dtype=np.int32)
+        for pid in single:
+            table[int.from_bytes(patterns[pid], "little")] = pid
+            patterns[pid] = b""  # (an empty pattern never matches; ids keep their places)
+        matcher = build_matcher(patterns, backend) if len(single) < len(patterns) else None
+        return matcher, table
+
 
 class KeywordDetector(Detector):
     """Finds the terms of ``lexicons`` in text (see module doc). Thread-safe for ``detect``."""
@@ -163,8 +183,8 @@ class KeywordDetector(Detector):
         finally:
             if gc_was_on:
                 gc.enable()
-        self._sound_matcher = self._sound.build(backend)
-        self._plain_matcher = self._plain.build(backend)
+        self._sound_matcher, self._sound_units = self._sound.build_lane(backend)
+        self._plain_matcher, self._plain_units = self._plain.build_lane(backend)
         self._pinyin_matchers = [(width, patterns, matcher)
                                  for width, patterns in self._pinyin_tiers
                                  if (matcher := patterns.build(backend)) is not None]
@@ -265,14 +285,17 @@ class KeywordDetector(Detector):
         allowed: list[tuple[int, int]] = []
         channel = fast.scan_channel(text)
         plain_data = b""
-        for patterns, matcher, lane in ((self._sound, self._sound_matcher, channel.sound),
-                                        (self._plain, self._plain_matcher, channel.plain)):
-            if matcher is None or not len(lane.codes):
+        for patterns, matcher, units, lane in (
+                (self._sound, self._sound_matcher, self._sound_units, channel.sound),
+                (self._plain, self._plain_matcher, self._plain_units, channel.plain)):
+            if (matcher is None and units is None) or not len(lane.codes):
                 continue
             data = lane.data
             if lane is channel.plain:
                 plain_data = data
-            found = [m for m in matcher.scan(data) if m[1] % 2 == 0]
+            found = [m for m in matcher.scan(data) if m[1] % 2 == 0] if matcher is not None else []
+            if units is not None:
+                found += _unit_matches(units, data)
             entries, trusted, texts, word = patterns.entries, self._trusted, self._texts, self._word
             n = len(text)
             for (pid, _sb, _eb), (a, b, start, end) in zip(found, channel.spans(found), strict=True):
@@ -381,6 +404,16 @@ class KeywordDetector(Detector):
             self._explained.clear()
         self._explained[(idx, via)] = parts
         return parts
+
+
+def _unit_matches(units: npt.NDArray[np.int32], data: bytes) -> list[tuple[int, int, int]]:
+    """The one-unit patterns' matches in lane ``data``: (pattern id, start byte, end byte)."""
+    ids = units[np.frombuffer(data, dtype="<u2")]
+    at = np.flatnonzero(ids >= 0)
+    if not len(at):
+        return []
+    starts = 2 * at
+    return list(zip(ids[at].tolist(), starts.tolist(), (starts + 2).tolist(), strict=True))
 
 
 def _normalized(channel: fast.Channel, start: int, end: int) -> str:
