@@ -13,6 +13,7 @@ context rules and de-duplication. See docs/normalization.md.
 from __future__ import annotations
 
 import bisect
+import functools
 import gc
 import logging
 import unicodedata
@@ -298,6 +299,7 @@ class KeywordDetector(Detector):
             if units is not None:
                 found += _unit_matches(units, data)
             entries, trusted, texts, word = patterns.entries, self._trusted, self._texts, self._word
+            plain_patterns = self._plain_patterns
             n = len(text)
             for (pid, _sb, _eb), (a, b, start, end) in zip(found, channel.spans(found), strict=True):
                 for idx, kind in entries[pid]:
@@ -310,13 +312,14 @@ class KeywordDetector(Detector):
                         if text[start:end] == texts[idx]:
                             via = "exact"
                         elif (plain_data or (plain_data := channel.plain.data))[2 * a:2 * b] \
-                                == self._plain_patterns[idx]:
+                                == plain_patterns[idx]:
                             # (trusted terms have a lane unit per character: bytes compare exactly)
                             via = "normalized"
                         else:
                             via = "homophone"
                         # (inlined _accept_trusted: this runs for most hits)
-                        stop = _extend_over_marks(text, end) if end < n and text[end] >= _FIRST_MARK else end
+                        stop = (_extend_over_marks(text, end)
+                                if end < n and text[end] >= _FIRST_MARK and _is_mark(text[end]) else end)
                         if not word[idx] or _word_bounded(text, start, stop):
                             hits.append(_Hit(idx, start, stop, via))
                     else:
@@ -360,7 +363,7 @@ class KeywordDetector(Detector):
             reach.append(max(b, reach[-1]) if reach else b)
         kept: dict[int, list[_Hit]] = defaultdict(list)
         context, texts = self._context, self._texts
-        for hit in sorted(hits, key=lambda h: (h.start, _VIA_RANK.get(h.via, 9), -h.end)):
+        for hit in sorted(hits, key=lambda h: (h.start, _VIA_RANK[h.via], -h.end)):
             if allowed:
                 k = bisect.bisect_right(allow_starts, hit.start)
                 if k and reach[k - 1] >= hit.end:
@@ -433,6 +436,7 @@ def _extend_over_marks(text: str, end: int) -> int:
     return end
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def _is_mark(ch: str) -> bool:
     return unicodedata.category(ch) in ("Mn", "Me")
 
