@@ -84,7 +84,9 @@ def test_short_and_long_text_paths_agree(pieces: list[str]) -> None:
 
 def test_pinyin_tiers_find_long_and_short_terms() -> None:
     detector = _detector()
-    assert [w for w, _p, _m in detector._pinyin_matchers] == [3, 27]
+    # The short tier (its longest term, widened to the anchors' 8 characters) and the long tier.
+    assert [w for w, _p, _m in detector._pinyin_matchers] == [8]
+    assert detector._long_pinyin is not None and detector._long_pinyin[0] == 27
     # Spelled all in pinyin and partly, in a short text (str slices) and a long one (numpy windows).
     for spelled in ("falungong" * 9, "法轮功" * 8 + "falungong"):
         for pad in (50, keyword_pinyin.SHORT_TEXT):
@@ -186,3 +188,54 @@ def test_one_character_terms_match_whole_units_only() -> None:
     text = f"买{straddle}枪和毒品，枪"
     assert [(f.evidence, f.span) for f in detector.detect(text)] == [
         ("枪", (3, 4)), ("毒品", (5, 7)), ("枪", (8, 9))]
+
+
+LONG2 = "中华人民共和国国务院新闻办公室"  # 15 characters, not periodic: each chunk is its own
+
+
+def _long_detector() -> KeywordDetector:
+    return KeywordDetector([Lexicon("long", "1", terms=[Term(LONG, "A1.1"), Term(LONG2, "A1.1"),
+                                                        Term("国务院", "A1.1")])])
+
+
+def _long_tier_hits(detector: KeywordDetector, text: str, *, anchored: bool) -> set[tuple[int, int, int]]:
+    """Hits of the long terms (> 8 characters) by the pinyin pass: as the detector finds them (the
+    long tier scanned only around anchors) or with the long tier scanned around every letter."""
+    channel = scan_channel(text)
+    hits: list = []
+    if anchored:
+        detector._pinyin_candidates(text, channel, hits)
+    else:
+        assert detector._long_pinyin is not None
+        width, patterns, matcher = detector._long_pinyin
+        for _t, pid, start, end in keyword_pinyin.pinyin_matches(channel, [(width, matcher)]):
+            for idx, _kind in patterns.entries[pid]:
+                detector._verify(text, idx, start, end, hits)
+    return {(h.term, h.start, h.end) for h in hits if len(detector.terms[h.term].text) > 8}
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(["法轮功", "falun", "gong", "lun功", "法lun", " ", "。", "看", "q",
+                                 "中华人民共和国", "zhonghua", "renmin", "gongheguo", "国务院", "guowuyuan",
+                                 "新闻", "xinwen", "办公室", "bangongshi", "ban公室"]), max_size=30),
+       st.booleans())
+def test_anchored_long_tier_finds_what_a_full_scan_finds(pieces: list[str], long_text: bool) -> None:
+    detector = _long_detector()
+    text = "".join(pieces)
+    if long_text:  # the vectorized windows of a long text
+        text += "中" * keyword_pinyin.SHORT_TEXT + "q"
+    assert _long_tier_hits(detector, text, anchored=True) == _long_tier_hits(detector, text, anchored=False)
+
+
+def test_long_terms_spelled_in_pinyin_anywhere_are_found() -> None:
+    detector = _long_detector()
+    cases = [(LONG, "法轮功" * 4 + "falungong" + "法轮功" * 4),  # letters only in the middle
+             (LONG, "falungong" + "法轮功" * 8), (LONG, "falungong" * 9),
+             (LONG2, "中华人民共和国guowuyuan新闻办公室"), (LONG2, "中华人民共和国国务院新闻办公shi"),
+             (LONG2, "zhong华人民共和国国务院新闻办公室"), (LONG2, "中华人民gong和国国务院xin闻办公室"),
+             (LONG2, "zhonghuarenmingongheguoguowuyuanxinwenbangongshi")]
+    for term, spelled in cases:
+        for pad in (5, keyword_pinyin.SHORT_TEXT):
+            text = "看" * pad + spelled + "。" + "看" * pad
+            found = [s for s in _spans(detector, text) if s[0] == term]
+            assert found and found[0][1:] == (pad, pad + len(spelled), "pinyin"), (spelled, pad)

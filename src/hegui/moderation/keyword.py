@@ -27,7 +27,7 @@ import numpy.typing as npt
 
 from hegui.core.types import DetectionContext, Detector, Finding, significant_tail
 from hegui.moderation import keyword_cache
-from hegui.moderation.keyword_pinyin import PINYIN_TIERS, pinyin_matches
+from hegui.moderation.keyword_pinyin import ANCHOR_CHARS, PINYIN_TIERS, pinyin_matches
 from hegui.moderation.lexicon.model import ALL_TRANSFORMS, ContextRule, Lexicon, MatchMode, Term, Transform
 from hegui.moderation.matcher import Matcher, build_matcher
 from hegui.moderation.normalize import batch, fast
@@ -187,9 +187,11 @@ class KeywordDetector(Detector):
                 gc.enable()
         self._sound_matcher, self._sound_units = self._sound.build_lane(backend)
         self._plain_matcher, self._plain_units = self._plain.build_lane(backend)
-        self._pinyin_matchers = [(width, patterns, matcher)
-                                 for width, patterns in self._pinyin_tiers
-                                 if (matcher := patterns.build(backend)) is not None]
+        # The short tiers, scanned around every Latin letter; the long one only around anchors.
+        built = [(width, patterns, patterns.build(backend)) for width, patterns in self._pinyin_tiers]
+        self._pinyin_matchers = [(w, p, m) for w, p, m in built[:-1] if m is not None]
+        long_width, long_patterns, long_matcher = built[-1]
+        self._long_pinyin = None if long_matcher is None else (long_width, long_patterns, long_matcher)
         self._raw_matcher = self._raw.build(backend)
         window = max((r.window for rules in self._context.values() for r in rules), default=0)
         longest_allow = max((len(p) for p in self._allow_norm), default=0)
@@ -235,13 +237,17 @@ class KeywordDetector(Detector):
                 tier = bisect.bisect_left(PINYIN_TIERS, len(plain))
                 width, patterns = tiers[tier]
                 tiers[tier] = (max(width, len(plain)), patterns)
-                pinyin = patterns.add
-                pinyin(lanes.spelling[k].encode("ascii"), (i, "pinyin"))
-            if spelled_too and not polyphonic.isdisjoint(plain):
-                # Also spelled with the polyphonic characters' second reading (藏独 is also "zang du").
-                # (Mixed readings are verified but not looked for; nor are homophones of second
-                # readings: that would double the patterns.)
-                pinyin(plain.translate(second_spelling).encode("ascii"), (i, "pinyin"))
+                spellings = [lanes.spelling[k]]
+                if not polyphonic.isdisjoint(plain):
+                    # Also spelled with the polyphonic characters' second reading (藏独 is also "zang
+                    # du"). (Mixed readings are verified but not looked for; nor are homophones of
+                    # second readings: that would double the patterns.)
+                    spellings.append(plain.translate(second_spelling))
+                if tier < len(PINYIN_TIERS):
+                    for spelled in spellings:
+                        patterns.add(spelled.encode("ascii"), (i, "pinyin"))
+                else:
+                    self._add_long_pinyin(i, plain, spellings, second_spelling)
             if not transforms & _EXTRA_FORMS:
                 continue
             lane = self._sound if homophones else self._plain
@@ -258,6 +264,30 @@ class KeywordDetector(Detector):
                 self._raw.add(term.text.encode("utf-32-le", "surrogatepass"), (i, "exact"))
         for k, phrase in enumerate(self._allow_norm):
             self._plain.add(lane_pattern(phrase), (-1 - k, "allow"))
+
+    def _add_long_pinyin(self, i: int, plain: str, spellings: list[str], second: _Spelling) -> None:
+        """A long term's pinyin spellings go to the last tier, and ANCHORS to the first: the spellings
+        of its ``ANCHOR_CHARS``-character chunks (the last one overlapping). A pinyin-spelled hit of
+        the term holds a letter, so the chunk holding that letter is a pinyin match of its own, found
+        by the first tier; the long tier is scanned only around such anchors (see keyword_pinyin)."""
+        patterns = self._pinyin_tiers[-1][1]
+        first_width, first = self._pinyin_tiers[0]
+        self._pinyin_tiers[0] = (max(first_width, ANCHOR_CHARS), first)
+        spell_unit = fast.spelling_list()
+        per_char = [[spell_unit[ord(c)] if ord(c) < 0x10000 else "#" for c in fast.channel_form(plain)]]
+        if len(spellings) > 1:
+            per_char.append([second[ord(c)] for c in plain])
+        starts = list(range(0, len(plain) - ANCHOR_CHARS + 1, ANCHOR_CHARS))
+        if starts[-1] != len(plain) - ANCHOR_CHARS:
+            starts.append(len(plain) - ANCHOR_CHARS)
+        for pieces, spelled in zip(per_char, spellings, strict=True):
+            # (the pattern is the chunks' own concatenation, so an anchor always precedes a match)
+            whole = "".join(pieces)
+            if whole != spelled:
+                log.debug("term %r: per-character spelling differs from the lane's", self.terms[i].text)
+            patterns.add(whole.encode("ascii"), (i, "pinyin"))
+            for start in starts:
+                first.add("".join(pieces[start:start + ANCHOR_CHARS]).encode("ascii"), (i, "anchor"))
 
     def _forms_of(self, i: int) -> TermForms:
         forms = self._forms.get(i)
@@ -324,7 +354,7 @@ class KeywordDetector(Detector):
                             hits.append(_Hit(idx, start, stop, via))
                     else:
                         self._verify(text, idx, start, end, hits)
-        if self._pinyin_matchers:
+        if self._pinyin_matchers or self._long_pinyin is not None:
             self._pinyin_candidates(text, channel, hits)
         if self._raw_matcher is not None:
             raw = text.encode("utf-32-le", "surrogatepass")  # offsets // 4 are character indexes
@@ -336,9 +366,18 @@ class KeywordDetector(Detector):
 
     def _pinyin_candidates(self, text: str, channel: fast.Channel, hits: list[_Hit]) -> None:
         tiers = self._pinyin_matchers
+        anchors: list[tuple[int, int]] = []
         for tier, pid, start, end in pinyin_matches(channel, [(w, m) for w, _p, m in tiers]):
-            for idx, _kind in tiers[tier][1].entries[pid]:
-                self._verify(text, idx, start, end, hits)
+            for idx, kind in tiers[tier][1].entries[pid]:
+                if kind == "anchor":
+                    anchors.append((start, end))
+                else:
+                    self._verify(text, idx, start, end, hits)
+        if anchors and self._long_pinyin is not None:
+            width, patterns, matcher = self._long_pinyin
+            for _tier, pid, start, end in pinyin_matches(channel, [(width, matcher)], around=anchors):
+                for idx, _kind in patterns.entries[pid]:
+                    self._verify(text, idx, start, end, hits)
 
     def _verify(self, text: str, idx: int, start: int, end: int, hits: list[_Hit]) -> None:
         end = _extend_over_marks(text, end)

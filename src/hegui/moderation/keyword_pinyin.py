@@ -8,6 +8,13 @@ would spell (and scan with every pattern) ~100 characters around each letter. So
 grouped in tiers by term length (``PINYIN_TIERS``), each with its own matcher and window width: most
 terms are short. A match counts when it begins and ends on whole characters (西安 is not 先) and holds
 a letter (without one, the sound lane already found it as a homophone); the caller verifies it.
+
+The last tier (terms longer than the last limit) is not scanned around every letter: its ~100-character
+windows covered most of a text with some Latin in it. A pinyin-spelled hit of a long term holds a
+letter, so one of the term's ``ANCHOR_CHARS``-character chunks holding that letter is itself a
+pinyin match; the chunks are patterns of the first tier ("anchor" entries), and the long tier is
+scanned only in the windows that overlap an anchor found (``around``). The hit lies inside one such
+window: the windows of its letters cover it and merge into one.
 """
 
 from __future__ import annotations
@@ -26,6 +33,10 @@ from hegui.moderation.normalize import fast
 # term). A third tier (up to 24) for public lists' few sentence-long entries cost more than it saved:
 # its own translate and scan per text (1 KB messages 44 -> 39 µs for the pass, 108k-term library).
 PINYIN_TIERS = (8,)
+# A long term (beyond the last limit) is anchored by the spellings of its chunks of this many
+# characters in the first tier; its own tier is scanned only around anchors found (see
+# ``KeywordDetector._add_long_pinyin``).
+ANCHOR_CHARS = PINYIN_TIERS[0]
 # Up to this many channel characters (a message), the pass works on str slices in plain Python: a
 # dozen numpy calls per tier would cost more than the work.
 SHORT_TEXT = 2048
@@ -35,13 +46,16 @@ _LETTER_RUN = re.compile("[a-z]+")
 _LETTER = re.compile("[a-z]")
 
 
-def pinyin_matches(channel: fast.Channel, tiers: Sequence[tuple[int, Matcher]]) -> list[PinyinMatch]:
-    """Candidate pinyin matches for ``tiers`` = (window width, matcher) in the channel's text."""
+def pinyin_matches(channel: fast.Channel, tiers: Sequence[tuple[int, Matcher]],
+                   around: Sequence[tuple[int, int]] | None = None) -> list[PinyinMatch]:
+    """Candidate pinyin matches for ``tiers`` = (window width, matcher) in the channel's text;
+    with ``around`` (spans of the original text), only in the windows that overlap one of them."""
     all_codes = channel.sound.codes
     if not tiers:
         return []
+    ranges = None if around is None else _lane_ranges(channel, around)
     if len(all_codes) <= SHORT_TEXT:
-        return _short_text(channel, tiers)
+        return _short_text(channel, tiers, ranges)
     letters = fast.letter_positions(all_codes)
     if not len(letters):
         return []
@@ -51,6 +65,10 @@ def pinyin_matches(channel: fast.Channel, tiers: Sequence[tuple[int, Matcher]]) 
     for tier, (width, matcher) in enumerate(tiers):
         index: fast.I64 | None = fast.window_index(letters, len(all_codes), width - 1)
         assert index is not None
+        if ranges is not None:
+            index = _windows_overlapping(index, ranges)
+            if index is None:
+                continue
         if len(index) >= len(all_codes):
             # The windows cover (about) the whole text: spell it once for every tier.
             whole = whole or fast.spell(all_codes)
@@ -68,9 +86,32 @@ def pinyin_matches(channel: fast.Channel, tiers: Sequence[tuple[int, Matcher]]) 
     return out
 
 
-def _short_text(channel: fast.Channel, tiers: Sequence[tuple[int, Matcher]]) -> list[PinyinMatch]:
+def _lane_ranges(channel: fast.Channel, spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Original-text spans as [lo, hi) channel character ranges."""
+    bounds = np.searchsorted(channel.origin, np.asarray(spans, dtype=np.int64).ravel()).tolist()
+    return list(zip(bounds[0::2], bounds[1::2], strict=True))
+
+
+def _windows_overlapping(index: fast.I64, ranges: list[tuple[int, int]]) -> fast.I64 | None:
+    """Of the windows in ``index`` (``fast.window_index``: each window's codes, then -1), those
+    overlapping one of ``ranges``; None for none."""
+    ends = np.flatnonzero(index < 0)
+    begins = np.concatenate(([0], ends[:-1] + 1))
+    firsts, lasts = index[begins], index[ends - 1]
+    keep = np.zeros(len(ends), dtype=bool)
+    for lo, hi in ranges:
+        keep |= (firsts < hi) & (lasts >= lo)
+    if not keep.any():
+        return None
+    kept: fast.I64 = index[np.repeat(keep, ends - begins + 1)]
+    return kept
+
+
+def _short_text(channel: fast.Channel, tiers: Sequence[tuple[int, Matcher]],
+                ranges: list[tuple[int, int]] | None = None) -> list[PinyinMatch]:
     """Each tier's windows are cut from the sound lane as str slices and spelled with one
-    ``str.translate`` each; where a spelled character begins is worked out only for the few matches."""
+    ``str.translate`` each; where a spelled character begins is worked out only for the few matches.
+    With ``ranges``, only the windows overlapping one of them."""
     lane = channel.sound_text
     runs = [m.span() for m in _LETTER_RUN.finditer(lane)]
     if not runs:
@@ -81,6 +122,10 @@ def _short_text(channel: fast.Channel, tiers: Sequence[tuple[int, Matcher]]) -> 
     out: list[PinyinMatch] = []
     for tier, (width, matcher) in enumerate(tiers):
         windows = _merged_windows(runs, width - 1, n)
+        if ranges is not None:
+            windows = [(lo, hi) for lo, hi in windows if any(a < hi and lo < b for a, b in ranges)]
+            if not windows:
+                continue
         pieces = [lane[lo:hi].translate(table) for lo, hi in windows]
         found = matcher.scan("#".join(pieces).encode("ascii"))  # "#" is no sound: never in a pattern
         if not found:
