@@ -84,8 +84,9 @@ def test_short_and_long_text_paths_agree(pieces: list[str]) -> None:
 
 def test_pinyin_tiers_find_long_and_short_terms() -> None:
     detector = _detector()
-    # The short tier (its longest term, widened to the anchors' 8 characters) and the long tier.
-    assert [w for w, _p, _m in detector._pinyin_matchers] == [8]
+    # The short tiers (the second holds only the anchors of the long term: 24 characters) and the
+    # long tier.
+    assert [w for w, _p, _m in detector._pinyin_matchers] == [3, 24]
     assert detector._long_pinyin is not None and detector._long_pinyin[0] == 27
     # Spelled all in pinyin and partly, in a short text (str slices) and a long one (numpy windows).
     for spelled in ("falungong" * 9, "法轮功" * 8 + "falungong"):
@@ -190,7 +191,7 @@ def test_one_character_terms_match_whole_units_only() -> None:
         ("枪", (3, 4)), ("毒品", (5, 7)), ("枪", (8, 9))]
 
 
-LONG2 = "中华人民共和国国务院新闻办公室"  # 15 characters, not periodic: each chunk is its own
+LONG2 = "中华人民共和国国务院新闻办公室发言人今天在北京表示"  # 25 characters, not periodic
 
 
 def _long_detector() -> KeywordDetector:
@@ -217,7 +218,8 @@ def _long_tier_hits(detector: KeywordDetector, text: str, *, anchored: bool) -> 
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.sampled_from(["法轮功", "falun", "gong", "lun功", "法lun", " ", "。", "看", "q",
                                  "中华人民共和国", "zhonghua", "renmin", "gongheguo", "国务院", "guowuyuan",
-                                 "新闻", "xinwen", "办公室", "bangongshi", "ban公室"]), max_size=30),
+                                 "新闻", "xinwen", "办公室", "bangongshi", "ban公室", "发言人今天在北京表示",
+                                 "fayanren", "今天zai北京", "biaoshi"]), max_size=30),
        st.booleans())
 def test_anchored_long_tier_finds_what_a_full_scan_finds(pieces: list[str], long_text: bool) -> None:
     detector = _long_detector()
@@ -231,9 +233,11 @@ def test_long_terms_spelled_in_pinyin_anywhere_are_found() -> None:
     detector = _long_detector()
     cases = [(LONG, "法轮功" * 4 + "falungong" + "法轮功" * 4),  # letters only in the middle
              (LONG, "falungong" + "法轮功" * 8), (LONG, "falungong" * 9),
-             (LONG2, "中华人民共和国guowuyuan新闻办公室"), (LONG2, "中华人民共和国国务院新闻办公shi"),
-             (LONG2, "zhong华人民共和国国务院新闻办公室"), (LONG2, "中华人民gong和国国务院xin闻办公室"),
-             (LONG2, "zhonghuarenmingongheguoguowuyuanxinwenbangongshi")]
+             (LONG2, "中华人民共和国国务院新闻办公室发言人今天在北京biaoshi"),
+             (LONG2, "zhong华人民共和国国务院新闻办公室发言人今天在北京表示"),
+             (LONG2, "中华人民共和国国务院新闻办公室fa言人今天在北京表示"),  # in the overlap of two chunks
+             (LONG2, "中华人民gong和国国务院xin闻办公室发言人今天在北京表示"),
+             (LONG2, "zhonghuarenmingongheguoguowuyuanxinwenbangongshifayanrenjintianzaibeijingbiaoshi")]
     for term, spelled in cases:
         for pad in (5, keyword_pinyin.SHORT_TEXT):
             text = "看" * pad + spelled + "。" + "看" * pad

@@ -266,13 +266,14 @@ class KeywordDetector(Detector):
             self._plain.add(lane_pattern(phrase), (-1 - k, "allow"))
 
     def _add_long_pinyin(self, i: int, plain: str, spellings: list[str], second: _Spelling) -> None:
-        """A long term's pinyin spellings go to the last tier, and ANCHORS to the first: the spellings
-        of its ``ANCHOR_CHARS``-character chunks (the last one overlapping). A pinyin-spelled hit of
-        the term holds a letter, so the chunk holding that letter is a pinyin match of its own, found
-        by the first tier; the long tier is scanned only around such anchors (see keyword_pinyin)."""
+        """A long term's pinyin spellings go to the last tier, and ANCHORS to the one before: the
+        spellings of its ``ANCHOR_CHARS``-character chunks (the last one overlapping). A
+        pinyin-spelled hit of the term holds a letter, so the chunk holding that letter is a pinyin
+        match of its own, found by that tier; the long tier is scanned only around such anchors (see
+        keyword_pinyin)."""
         patterns = self._pinyin_tiers[-1][1]
-        first_width, first = self._pinyin_tiers[0]
-        self._pinyin_tiers[0] = (max(first_width, ANCHOR_CHARS), first)
+        anchor_width, anchor_tier = self._pinyin_tiers[-2]
+        self._pinyin_tiers[-2] = (max(anchor_width, ANCHOR_CHARS), anchor_tier)
         spell_unit = fast.spelling_list()
         per_char = [[spell_unit[ord(c)] if ord(c) < 0x10000 else "#" for c in fast.channel_form(plain)]]
         if len(spellings) > 1:
@@ -287,7 +288,7 @@ class KeywordDetector(Detector):
                 log.debug("term %r: per-character spelling differs from the lane's", self.terms[i].text)
             patterns.add(whole.encode("ascii"), (i, "pinyin"))
             for start in starts:
-                first.add("".join(pieces[start:start + ANCHOR_CHARS]).encode("ascii"), (i, "anchor"))
+                anchor_tier.add("".join(pieces[start:start + ANCHOR_CHARS]).encode("ascii"), (i, "anchor"))
 
     def _forms_of(self, i: int) -> TermForms:
         forms = self._forms.get(i)

@@ -12,7 +12,7 @@ a letter (without one, the sound lane already found it as a homophone); the call
 The last tier (terms longer than the last limit) is not scanned around every letter: its ~100-character
 windows covered most of a text with some Latin in it. A pinyin-spelled hit of a long term holds a
 letter, so one of the term's ``ANCHOR_CHARS``-character chunks holding that letter is itself a
-pinyin match; the chunks are patterns of the first tier ("anchor" entries), and the long tier is
+pinyin match; the chunks are patterns of the tier before ("anchor" entries), and the long tier is
 scanned only in the windows that overlap an anchor found (``around``). The hit lies inside one such
 window: the windows of its letters cover it and merge into one.
 """
@@ -29,14 +29,11 @@ import numpy as np
 from hegui.moderation.matcher import Matcher
 from hegui.moderation.normalize import fast
 
-# Tier limits in term characters: terms of up to 8, longer (each tier's window width is its longest
-# term). A third tier (up to 24) for public lists' few sentence-long entries cost more than it saved:
-# its own translate and scan per text (1 KB messages 44 -> 39 µs for the pass, 108k-term library).
-PINYIN_TIERS = (8,)
-# A long term (beyond the last limit) is anchored by the spellings of its chunks of this many
-# characters in the first tier; its own tier is scanned only around anchors found (see
-# ``KeywordDetector._add_long_pinyin``).
-ANCHOR_CHARS = PINYIN_TIERS[0]
+# Tier limits in term characters: terms of up to 8, up to 24, longer (each tier's window width is its
+# longest term). The last tier (public lists' sentences of up to ~100 characters) is anchored: the
+# spellings of its terms' ``ANCHOR_CHARS``-character chunks are patterns of the tier before it.
+PINYIN_TIERS = (8, 24)
+ANCHOR_CHARS = PINYIN_TIERS[-1]
 # Up to this many channel characters (a message), the pass works on str slices in plain Python: a
 # dozen numpy calls per tier would cost more than the work.
 SHORT_TEXT = 2048
