@@ -201,9 +201,7 @@ def stage_split(detector: object, text: str, runs: int, full: float, findings: i
     channel = scan_channel(text)
     lanes = [(m, lane.data) for m, lane in ((det._sound_matcher, channel.sound),
                                             (det._plain_matcher, channel.plain)) if m is not None]
-    # (one-character terms are looked up in a table, not scanned: ``_unit_matches``, counted with
-    # the per-hit work below)
-    hits = sum(sum(1 for h in m.scan(d) if h[1] % 2 == 0) for m, d in lanes)
+    hits = sum(len(m.scan(d)) for m, d in lanes)
     pinyin_hits: list[object] = []
     det._pinyin_candidates(text, channel, pinyin_hits)  # the whole pass: both tiers, verification
     norm = median_of(runs, lambda: timed_fresh(scan_channel, text))

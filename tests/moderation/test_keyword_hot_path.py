@@ -176,7 +176,6 @@ def test_one_character_terms_match_whole_units_only() -> None:
     from hegui.moderation.normalize.fast import SCAN_UNIT
 
     detector = KeywordDetector([Lexicon("one", "1", terms=[Term("枪", "A1.8"), Term("毒品", "A1.8")])])
-    assert detector._plain_units is not None  # looked up in a table, not scanned
     # Two characters whose scanned bytes hold 枪's two bytes across their boundary: a byte-level
     # scan matches there; the detector must not.
     target = int(SCAN_UNIT[ord("枪")])
@@ -187,8 +186,14 @@ def test_one_character_terms_match_whole_units_only() -> None:
     assert scan_channel(straddle).plain.data[1:3] == scan_channel("枪").plain.data
     assert detector.detect(straddle) == []
     text = f"买{straddle}枪和毒品，枪"
-    assert [(f.evidence, f.span) for f in detector.detect(text)] == [
-        ("枪", (3, 4)), ("毒品", (5, 7)), ("枪", (8, 9))]
+    expected = [("枪", (3, 4)), ("毒品", (5, 7)), ("枪", (8, 9))]
+    assert [(f.evidence, f.span) for f in detector.detect(text)] == expected
+    # A long text: the one-unit patterns are looked up in a table, not scanned.
+    padding = "看" * 3000
+    assert [(f.evidence, f.span) for f in detector.detect(text + padding)] == expected
+    assert [(f.evidence, (f.span[0] - 3000, f.span[1] - 3000)) for f in detector.detect(padding + text)
+            if f.span] == expected
+    assert detector._plain_matcher is not None and detector._plain_matcher._longer is not None
 
 
 LONG2 = "中华人民共和国国务院新闻办公室发言人今天在北京表示"  # 25 characters, not periodic
