@@ -86,8 +86,8 @@ def test_pinyin_tiers_find_long_and_short_terms() -> None:
     detector = _detector()
     # The short tiers (the second holds only the anchors of the long term: 24 characters) and the
     # long tier.
-    assert [w for w, _p, _m in detector._pinyin_matchers] == [3, 24]
-    assert detector._long_pinyin is not None and detector._long_pinyin[0] == 27
+    assert [t.width for _p, t in detector._pinyin_matchers] == [3, 24]
+    assert detector._long_pinyin is not None and detector._long_pinyin[1].width == 27
     # Spelled all in pinyin and partly, in a short text (str slices) and a long one (numpy windows).
     for spelled in ("falungong" * 9, "法轮功" * 8 + "falungong"):
         for pad in (50, keyword_pinyin.SHORT_TEXT):
@@ -140,7 +140,7 @@ def test_short_text_pinyin_pass_equals_the_vectorized_one(pieces: list[str]) -> 
     """The str-slice pass for messages finds exactly the candidates of the numpy pass."""
     text = "".join(pieces)
     detector = _detector()
-    tiers = [(w, m) for w, _p, m in detector._pinyin_matchers]
+    tiers = [t for _p, t in detector._pinyin_matchers]
     channel = scan_channel(text)
     short = keyword_pinyin.pinyin_matches(channel, tiers)
     with pytest.MonkeyPatch.context() as patch:
@@ -213,11 +213,12 @@ def _long_tier_hits(detector: KeywordDetector, text: str, *, anchored: bool) -> 
         detector._pinyin_candidates(text, channel, hits)
     else:
         assert detector._long_pinyin is not None
-        width, patterns, matcher = detector._long_pinyin
-        for _t, pid, start, end in keyword_pinyin.pinyin_matches(channel, [(width, matcher)]):
+        patterns, tier = detector._long_pinyin
+        for _t, pid, start, end in keyword_pinyin.pinyin_matches(channel, [tier._replace(pieces=None)]):
             for idx, _kind in patterns.entries[pid]:
                 detector._verify(text, idx, start, end, hits)
-    return {(h.term, h.start, h.end) for h in hits if len(detector.terms[h.term].text) > 8}
+    return {(term, start, -neg_end) for start, _rank, neg_end, term in hits
+            if len(detector.terms[term].text) > 8}
 
 
 @settings(max_examples=150, deadline=None)
@@ -248,3 +249,59 @@ def test_long_terms_spelled_in_pinyin_anywhere_are_found() -> None:
             text = "看" * pad + spelled + "。" + "看" * pad
             found = [s for s in _spans(detector, text) if s[0] == term]
             assert found and found[0][1:] == (pad, pad + len(spelled), "pinyin"), (spelled, pad)
+
+
+def _pinyin_hits(detector: KeywordDetector, text: str, *, filtered: bool) -> set[tuple[int, int, int, int]]:
+    """The pinyin pass's verified hits spelled in pinyin or initials, with the tiers' piece filters
+    or without them."""
+    saved = detector._pinyin_matchers, detector._long_pinyin
+    if not filtered:
+        detector._pinyin_matchers = [(p, t._replace(pieces=None)) for p, t in saved[0]]
+        detector._long_pinyin = None if saved[1] is None else (saved[1][0], saved[1][1]._replace(pieces=None))
+    try:
+        hits: list = []
+        detector._pinyin_candidates(text, scan_channel(text), hits)
+    finally:
+        detector._pinyin_matchers, detector._long_pinyin = saved
+    pinyin_ranks = {4, 5}  # pinyin, initials: the spellings that must be word-bounded
+    return {hit for hit in hits if hit[1] in pinyin_ranks}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["法轮功", "法lun功", "falungong", "fa", "lun", "gong", "xi", "jin", "ping",
+                                 "习近平", "cpu", "the", "emmm", "a", "q", "ﬀ", "f\u0336a\u0336", "\u200b",
+                                 " ", "。", "-", "看", "1", "x" * 5, "zhonghua", "国务院", "guowuyuan",
+                                 "ban公室", "fayanren"]), max_size=30),
+       st.booleans())
+@example(["cpu", "falungong"], False)  # an impossible piece right before a possible one
+@example(["fa", "\u200b", "lun", "\u200b", "gong"], False)  # pieces cut by a dropped character
+def test_piece_filters_keep_every_pinyin_hit(pieces: list[str], long_text: bool) -> None:
+    """The piece filters only skip letters no pinyin-spelled hit can hold: the pass finds the same
+    pinyin and initials hits with them as without, for short and long terms, in both paths."""
+    text = "".join(pieces)
+    if long_text:
+        text += "中" * keyword_pinyin.SHORT_TEXT + "q"
+    for detector in (_detector(), _long_detector()):
+        assert _pinyin_hits(detector, text, filtered=True) == _pinyin_hits(detector, text, filtered=False)
+
+
+def test_piece_filter_knows_which_letters_a_pinyin_spelling_can_hold() -> None:
+    detector = _detector()
+    pieces = detector._pinyin_matchers[0][1].pieces
+    assert pieces is not None
+    for possible in ("falungong", "lun", "f", "ngo", "xijinping", "jinp"):
+        assert pieces.possible(possible), possible
+    for impossible in ("cpu", "the", "emmm", "falungongx"):
+        assert not pieces.possible(impossible), impossible
+    # The same answers vectorized (a long text's pieces) and after the compiled-tables cache.
+    restored = keyword_pinyin.PieceFilter.unpacked(pieces.packed())
+    assert np.array_equal(restored.table, pieces.table)
+    text = "看 cpu 看 falungong 看 the xi近ping " + "看" * keyword_pinyin.SHORT_TEXT
+    channel = scan_channel(text)
+    letters = letter_positions(channel.sound.codes)
+    kept = keyword_pinyin._Pieces(letters, channel.sound.codes, channel.origin).possible_letters(restored)
+    assert "".join(channel.sound_text[i] for i in kept.tolist()) == "falungongxiping"
+    # Only the possible pieces' windows are spelled: a text whose letters are all English words
+    # holds no pinyin candidate at all.
+    tiers = [t for _p, t in detector._pinyin_matchers]
+    assert keyword_pinyin.pinyin_matches(scan_channel("看 cpu 和 the 看"), tiers) == []

@@ -21,14 +21,20 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
 from hegui.core.types import DetectionContext, Detector, Finding, significant_tail
 from hegui.moderation import keyword_cache
-from hegui.moderation.keyword_pinyin import ANCHOR_CHARS, PINYIN_TIERS, pinyin_matches
+from hegui.moderation.keyword_pinyin import (
+    ANCHOR_CHARS,
+    PINYIN_TIERS,
+    PieceFilter,
+    PinyinTier,
+    pinyin_matches,
+)
 from hegui.moderation.lexicon.model import ALL_TRANSFORMS, ContextRule, Lexicon, MatchMode, Term, Transform
 from hegui.moderation.matcher import Matcher, build_matcher
 from hegui.moderation.normalize import batch, fast
@@ -47,7 +53,10 @@ log = logging.getLogger(__name__)
 Entry = tuple[int, str]
 # Spelled with Latin letters at an edge, a hit must not continue a Latin word ("flg" in "aflgb").
 _LATIN_EDGE_VIAS = frozenset({"initials", "pinyin"})
-_VIA_RANK = {"exact": 0, "normalized": 1, "split": 2, "homophone": 3, "pinyin": 4, "initials": 5}
+# How a hit spells its term, best first: a finding names the best spelling among overlapping hits.
+_VIAS = ("exact", "normalized", "split", "homophone", "pinyin", "initials")
+_VIA_RANK = {via: rank for rank, via in enumerate(_VIAS)}
+_EXACT, _NORMALIZED, _HOMOPHONE = _VIA_RANK["exact"], _VIA_RANK["normalized"], _VIA_RANK["homophone"]
 # Finding texts kept for this many (term, spelling) pairs at most (see _explain).
 _MAX_EXPLAINED = 50_000
 # No combining mark (categories Mn, Me) lies below U+0300: most characters need no category lookup.
@@ -61,14 +70,10 @@ _TRUSTED_WITH = frozenset(Transform) - {Transform.HOMOPHONES, Transform.PINYIN, 
                                         Transform.SPLIT}
 
 
-class _Hit(NamedTuple):
-    """(A tuple: a 100k-term library finds a hit every ~500 bytes of ordinary text, and a tuple is
-    built several times faster than a frozen dataclass.)"""
-
-    term: int
-    start: int
-    end: int
-    via: str
+# A hit: (start, via rank, -end, term index) — a plain tuple whose natural order is the order
+# findings are chosen in (by start, best spelling first, longest first): a 100k-term library finds a
+# hit every ~500 bytes of ordinary text, and tuples are built and sorted without Python calls.
+Hit = tuple[int, int, int, int]
 
 
 class _Spelling(dict[int, str]):
@@ -169,7 +174,7 @@ class KeywordDetector(Detector):
         self._word = [t.mode is MatchMode.WORD for t in self.terms]
         self._texts = [t.text for t in self.terms]
         self._risks = [t.risk for t in self.terms]
-        self._explained: dict[tuple[int, str], tuple[str, float, str, Mapping[str, str]]] = {}
+        self._explained: dict[int, tuple[str, float, str, Mapping[str, str]]] = {}
         self._transforms = [t.transforms for t in self.terms]
         # Hits of these terms in the scan channel need no verification: the channel IS their form.
         self._trusted = [False] * len(self.terms)
@@ -188,28 +193,32 @@ class KeywordDetector(Detector):
         gc.disable()
         try:
             key = keyword_cache.compiled_key(self.terms, self._allow_norm)
-            state = keyword_cache.load(key, len(self.terms), 8)
+            state = keyword_cache.load(key, len(self.terms), 9)
             if state is not None:
                 (self._trusted, self._plain_forms, self._plain_patterns, self._transforms,
-                 self._sound, self._plain, self._raw, self._pinyin_tiers) = state
+                 self._sound, self._plain, self._raw, self._pinyin_tiers, packed) = state
+                piece_filters = [PieceFilter.unpacked(p) for p in packed]
             else:
                 self._compile()
                 for patterns in (self._sound, self._plain, self._raw,
                                  *(p for _w, p in self._pinyin_tiers)):
                     patterns.freeze()
+                piece_filters = [PieceFilter.of(list(p.index)) for _w, p in self._pinyin_tiers]
                 keyword_cache.store(key, (self._trusted, self._plain_forms, self._plain_patterns,
                                           self._transforms, self._sound, self._plain, self._raw,
-                                          self._pinyin_tiers))
+                                          self._pinyin_tiers, [f.packed() for f in piece_filters]))
         finally:
             if gc_was_on:
                 gc.enable()
         self._sound_matcher = _LaneMatcher(list(self._sound.index), backend) if self._sound.index else None
         self._plain_matcher = _LaneMatcher(list(self._plain.index), backend) if self._plain.index else None
-        # The short tiers, scanned around every Latin letter; the long one only around anchors.
-        built = [(width, patterns, patterns.build(backend)) for width, patterns in self._pinyin_tiers]
-        self._pinyin_matchers = [(w, p, m) for w, p, m in built[:-1] if m is not None]
-        long_width, long_patterns, long_matcher = built[-1]
-        self._long_pinyin = None if long_matcher is None else (long_width, long_patterns, long_matcher)
+        # The short tiers, scanned around every possible letter piece; the long one only around anchors.
+        built = [(patterns, PinyinTier(width, matcher, pieces))
+                 for (width, patterns), pieces in zip(self._pinyin_tiers, piece_filters, strict=True)
+                 if (matcher := patterns.build(backend)) is not None]
+        long_tier = len(self._pinyin_tiers[-1][1].index) > 0
+        self._pinyin_matchers = built[:-1] if long_tier else built
+        self._long_pinyin = built[-1] if long_tier else None
         self._raw_matcher = self._raw.build(backend)
         window = max((r.window for rules in self._context.values() for r in rules), default=0)
         longest_allow = max((len(p) for p in self._allow_norm), default=0)
@@ -331,8 +340,8 @@ class KeywordDetector(Detector):
 
         return KeywordStream(self)
 
-    def _candidates(self, text: str) -> tuple[list[_Hit], list[tuple[int, int]], fast.Channel]:
-        hits: list[_Hit] = []
+    def _candidates(self, text: str) -> tuple[list[Hit], list[tuple[int, int]], fast.Channel]:
+        hits: list[Hit] = []
         allowed: list[tuple[int, int]] = []
         channel = fast.scan_channel(text)
         plain_data = b""
@@ -356,18 +365,18 @@ class KeywordDetector(Detector):
                     elif kind == "main" and trusted[idx]:
                         # The lanes ARE this term's form: no verification; just name the spelling.
                         if text[start:end] == texts[idx]:
-                            via = "exact"
+                            via = _EXACT
                         elif (plain_data or (plain_data := channel.plain.data))[2 * a:2 * b] \
                                 == plain_patterns[idx]:
                             # (trusted terms have a lane unit per character: bytes compare exactly)
-                            via = "normalized"
+                            via = _NORMALIZED
                         else:
-                            via = "homophone"
+                            via = _HOMOPHONE
                         # (inlined _accept_trusted: this runs for most hits)
                         stop = (_extend_over_marks(text, end)
                                 if end < n and text[end] >= _FIRST_MARK and _is_mark(text[end]) else end)
                         if not word[idx] or _word_bounded(text, start, stop):
-                            hits.append(_Hit(idx, start, stop, via))
+                            hits.append((start, via, -stop, idx))
                     else:
                         self._verify(text, idx, start, end, hits)
         if self._pinyin_matchers or self._long_pinyin is not None:
@@ -377,25 +386,25 @@ class KeywordDetector(Detector):
             for pid, sb, eb in self._raw_matcher.scan(raw):
                 if sb % 4 == 0:
                     for idx, _kind in self._raw.entries[pid]:
-                        hits.append(_Hit(idx, sb // 4, eb // 4, "exact"))
+                        hits.append((sb // 4, _EXACT, -(eb // 4), idx))
         return hits, allowed, channel
 
-    def _pinyin_candidates(self, text: str, channel: fast.Channel, hits: list[_Hit]) -> None:
+    def _pinyin_candidates(self, text: str, channel: fast.Channel, hits: list[Hit]) -> None:
         tiers = self._pinyin_matchers
         anchors: list[tuple[int, int]] = []
-        for tier, pid, start, end in pinyin_matches(channel, [(w, m) for w, _p, m in tiers]):
-            for idx, kind in tiers[tier][1].entries[pid]:
+        for tier, pid, start, end in pinyin_matches(channel, [t for _p, t in tiers]):
+            for idx, kind in tiers[tier][0].entries[pid]:
                 if kind == "anchor":
                     anchors.append((start, end))
                 else:
                     self._verify(text, idx, start, end, hits)
         if anchors and self._long_pinyin is not None:
-            width, patterns, matcher = self._long_pinyin
-            for _tier, pid, start, end in pinyin_matches(channel, [(width, matcher)], around=anchors):
+            patterns, long_tier = self._long_pinyin
+            for _tier, pid, start, end in pinyin_matches(channel, [long_tier], around=anchors):
                 for idx, _kind in patterns.entries[pid]:
                     self._verify(text, idx, start, end, hits)
 
-    def _verify(self, text: str, idx: int, start: int, end: int, hits: list[_Hit]) -> None:
+    def _verify(self, text: str, idx: int, start: int, end: int, hits: list[Hit]) -> None:
         end = _extend_over_marks(text, end)
         via = accept(text[start:end], self._forms_of(idx))
         if via is None:
@@ -403,9 +412,9 @@ class KeywordDetector(Detector):
         term = self.terms[idx]
         if (term.mode is MatchMode.WORD or via in _LATIN_EDGE_VIAS) and not _word_bounded(text, start, end):
             return
-        hits.append(_Hit(idx, start, end, via))
+        hits.append((start, _VIA_RANK[via], -end, idx))
 
-    def _findings(self, text: str, hits: list[_Hit], allowed: list[tuple[int, int]],
+    def _findings(self, text: str, hits: list[Hit], allowed: list[tuple[int, int]],
                   channel: fast.Channel) -> list[Finding]:
         if not hits:
             return []
@@ -416,54 +425,59 @@ class KeywordDetector(Detector):
         reach: list[int] = []
         for _a, b in allowed:
             reach.append(max(b, reach[-1]) if reach else b)
-        kept: dict[int, list[_Hit]] = defaultdict(list)
+        hits.sort()  # by start, best spelling first, longest first
+        last_end: dict[int, int] = {}  # term -> end of its last kept hit
+        kept: list[Hit] = []
         context, texts = self._context, self._texts
-        for hit in sorted(hits, key=lambda h: (h.start, _VIA_RANK[h.via], -h.end)):
-            if allowed:
-                k = bisect.bisect_right(allow_starts, hit.start)
-                if k and reach[k - 1] >= hit.end:
-                    continue
-            previous = kept[hit.term]
-            if previous and hit.start < previous[-1].end:
+        shared_start = False
+        previous_start = -1
+        for hit in hits:
+            start, _rank, neg_end, term = hit
+            if last_end.get(term, -1) > start:
                 continue  # overlapping hit of the same term: one finding
-            if context and texts[hit.term] in context and not self._context_ok(channel, hit):
+            if allowed:
+                k = bisect.bisect_right(allow_starts, start)
+                if k and reach[k - 1] >= -neg_end:
+                    continue
+            if context and texts[term] in context and not self._context_ok(channel, term, start, -neg_end):
                 continue
-            previous.append(hit)
-        # Ordered by (span, risk) before the findings are built (a stable sort of the same order).
-        risk = self._risks
-        ordered = [h for group in kept.values() for h in group]
-        if len(ordered) > 1:
-            ordered.sort(key=lambda h: (h.start, h.end, risk[h.term]))
+            last_end[term] = -neg_end
+            shared_start = shared_start or start == previous_start
+            previous_start = start
+            kept.append(hit)
+        if shared_start:  # findings are ordered by (span, risk): reorder hits that start together
+            risk = self._risks
+            kept.sort(key=lambda h: (h[0], -h[2], risk[h[3]]))
         explained, name = self._explained, self.name
         out: list[Finding] = []
-        for h in ordered:
-            parts = explained.get((h.term, h.via)) or self._explain(h.term, h.via)
-            # (positional: the frozen dataclass builds measurably faster without keywords)
-            out.append(Finding(name, parts[0], parts[1], (h.start, h.end), text[h.start:h.end], parts[2],
+        for start, rank, neg_end, term in kept:
+            parts = explained.get(term * 8 + rank) or self._explain(term, rank)
+            out.append(Finding(name, parts[0], parts[1], (start, -neg_end), text[start:-neg_end], parts[2],
                                parts[3]))
         return out
 
-    def _context_ok(self, channel: fast.Channel, hit: _Hit) -> bool:
-        for rule in self._context.get(self.terms[hit.term].text, ()):
-            around = _normalized(channel, max(0, hit.start - rule.window), hit.end + rule.window)
+    def _context_ok(self, channel: fast.Channel, term: int, start: int, end: int) -> bool:
+        for rule in self._context.get(self.terms[term].text, ()):
+            around = _normalized(channel, max(0, start - rule.window), end + rule.window)
             if rule.require_any and not any(w in around for w in rule.require_any):
                 return False
             if any(w in around for w in rule.exclude_any):
                 return False
         return True
 
-    def _explain(self, idx: int, via: str) -> tuple[str, float, str, Mapping[str, str]]:
+    def _explain(self, idx: int, rank: int) -> tuple[str, float, str, Mapping[str, str]]:
         """(risk, score, explanation, meta) of a finding of term ``idx`` spelled ``via``: the same few
         terms fire again and again, so these are built once (up to a bound) and shared — the meta
         read-only (a dict a finding cost ~1 µs of ~5, with 1.8 findings a KB of a 100k-term library)."""
         term = self.terms[idx]
         library = self._library[idx]
+        via = _VIAS[rank]
         how = "" if via == "exact" else f", via {via}"
         meta = MappingProxyType({"term": term.text, "library": library, "via": via})
         parts = (term.risk, term.weight, f"term '{term.text}' ({library}{how})", meta)
         if len(self._explained) >= _MAX_EXPLAINED:
             self._explained.clear()
-        self._explained[(idx, via)] = parts
+        self._explained[idx * 8 + rank] = parts
         return parts
 
 
