@@ -305,3 +305,16 @@ def test_piece_filter_knows_which_letters_a_pinyin_spelling_can_hold() -> None:
     # holds no pinyin candidate at all.
     tiers = [t for _p, t in detector._pinyin_matchers]
     assert keyword_pinyin.pinyin_matches(scan_channel("看 cpu 和 the 看"), tiers) == []
+
+
+def test_findings_that_start_together_are_ordered_by_span_then_risk() -> None:
+    terms = [Term("毒品交易", "A1.8"), Term("毒品", "A1.8"), Term("毒品", "A1.1"), Term("交易", "A1.6"),
+             Term("品交", "A1.2"), Term("看", "A1.3")]
+    lexicon = Lexicon("order", "1", terms=terms)
+    detector = KeywordDetector([lexicon])
+    text = "看毒品交易，毒品交易看毒品"
+    found = [(f.span, f.risk) for f in detector.detect(text)]
+    assert found == sorted(found)
+    assert found[:5] == [((0, 1), "A1.3"), ((1, 3), "A1.1"), ((1, 3), "A1.8"), ((1, 5), "A1.8"),
+                         ((2, 4), "A1.2")]
+    assert len(found) == 14

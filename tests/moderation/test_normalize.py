@@ -211,3 +211,12 @@ def test_scan_units_are_a_permutation_without_zero_bytes_for_text() -> None:
     written = SCAN_UNIT[lane_units]
     assert not ((written & 0xFF) == 0).any() and not ((written >> 8) == 0).any()
     assert b"\0" not in scan_channel("abc 123 法轮功 ＡＢＣ ① xyz").plain.data
+
+
+def test_scan_bytes_write_every_code_from_beyond_the_bmp_as_one_unit() -> None:
+    from hegui.moderation.normalize.fast import BEYOND_BMP, SCAN_UNIT, scan_bytes
+
+    codes = np.array([0x61, 0x6CD5, 0xE000, 0xFFFC, 0xFFFD, 0xFFFE, 0xFFFF, 0x10000, 0x20000, 0x10FFFF],
+                     dtype=np.uint32)
+    expected = [int(SCAN_UNIT[c]) for c in (0x61, 0x6CD5, 0xE000, 0xFFFC)] + [int(SCAN_UNIT[BEYOND_BMP])] * 6
+    assert np.frombuffer(scan_bytes(codes), dtype="<u2").tolist() == expected

@@ -429,7 +429,7 @@ class KeywordDetector(Detector):
         last_end: dict[int, int] = {}  # term -> end of its last kept hit
         kept: list[Hit] = []
         context, texts = self._context, self._texts
-        shared_start = False
+        shared: list[int] = []  # where a kept hit starts where the one before it does
         previous_start = -1
         for hit in hits:
             start, _rank, neg_end, term = hit
@@ -442,12 +442,18 @@ class KeywordDetector(Detector):
             if context and texts[term] in context and not self._context_ok(channel, term, start, -neg_end):
                 continue
             last_end[term] = -neg_end
-            shared_start = shared_start or start == previous_start
+            if start == previous_start:
+                shared.append(len(kept))
             previous_start = start
             kept.append(hit)
-        if shared_start:  # findings are ordered by (span, risk): reorder hits that start together
+        if shared:  # findings are ordered by (span, risk): reorder each group of hits starting together
             risk = self._risks
-            kept.sort(key=lambda h: (h[0], -h[2], risk[h[3]]))
+            first = shared[0] - 1
+            for k, at in enumerate(shared):
+                if k + 1 == len(shared) or shared[k + 1] != at + 1:  # the group's last hit
+                    kept[first:at + 1] = sorted(kept[first:at + 1], key=lambda h: (-h[2], risk[h[3]]))
+                    if k + 1 < len(shared):
+                        first = shared[k + 1] - 1
         explained, name = self._explained, self.name
         out: list[Finding] = []
         for start, rank, neg_end, term in kept:

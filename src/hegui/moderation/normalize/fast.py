@@ -64,9 +64,18 @@ def _scan_units() -> U16:
 SCAN_UNIT = _scan_units()
 
 
+@functools.lru_cache(maxsize=1)
+def _scan_unit_of_code() -> U16:
+    """``SCAN_UNIT`` for every code point (those from BEYOND_BMP up written as BEYOND_BMP): one
+    gather per lane instead of a clamp and a gather (a few µs of a 1 KB message)."""
+    table: U16 = SCAN_UNIT[np.minimum(np.arange(0x110000, dtype=np.uint32), BEYOND_BMP)]
+    table.flags.writeable = False
+    return table
+
+
 def scan_bytes(codes: U32) -> bytes:
     """The bytes a matcher scans for lane codes: one unit per code (see BEYOND_BMP, ``SCAN_UNIT``)."""
-    return SCAN_UNIT[np.minimum(codes, BEYOND_BMP)].tobytes()
+    return _scan_unit_of_code()[codes].tobytes()
 
 
 def lane_pattern(form: str) -> bytes:
