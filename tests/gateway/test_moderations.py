@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -215,3 +216,41 @@ def test_default_app_with_seed_and_extra_library(tmp_path: Path) -> None:
     assert second["hegui"]["action"] == "refuse" and second["categories"]["A1.4"] is True
     assert second["hegui"]["policy_version"].startswith("hegui-default-")
     assert third["hegui"]["action"] == "rewrite" and "zhang.san@" not in third["hegui"]["rewritten"]
+
+
+class _WarmUpRecorder(Detector):
+    """A plug-in detector that only records when, and on which thread, it is asked to warm up."""
+
+    name = "warm"
+    version = "1"
+
+    def __init__(self) -> None:
+        self.warmed = threading.Event()
+        self.thread_name = ""
+
+    def detect(self, text: str, ctx: Any = None) -> list[Any]:
+        return []
+
+    def warm_up(self) -> None:
+        self.thread_name = threading.current_thread().name
+        self.warmed.set()
+
+
+def test_app_start_up_warms_the_detectors_up_in_the_background(tmp_path: Path) -> None:
+    recorder = _WarmUpRecorder()
+    registry.register("warm", lambda settings: recorder, replace=True)
+    policy = tmp_path / "policy.toml"
+    policy.write_text('version = "warm-1"\n[detectors.warm]\n' + POLICY[POLICY.index("[[rules]]"):],
+                      encoding="utf-8")
+    try:
+        app = create_app(load_settings(policy_path=policy, use_seed_lexicon=False))
+        assert not recorder.warmed.is_set()  # building the app loads nothing yet
+
+        async def start_up() -> bool:
+            async with app.router.lifespan_context(app):  # what uvicorn runs at start-up
+                return await asyncio.to_thread(recorder.warmed.wait, 30)
+
+        assert asyncio.run(start_up())
+        assert recorder.thread_name == "hegui-warm-up"
+    finally:
+        registry._factories.pop("warm", None)

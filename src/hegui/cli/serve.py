@@ -17,8 +17,6 @@ def register(app: typer.Typer) -> None:
         json_out: bool = typer.Option(False, "--json", help="Log the start-up summary as JSON."),
     ) -> None:
         """Start the hegui server: /healthz, /v1/moderations, labeling endpoints."""
-        import threading
-
         import uvicorn
 
         from hegui.cli.output import print_json, stderr
@@ -35,10 +33,7 @@ def register(app: typer.Typer) -> None:
         settings = load_settings(**overrides)
         if lexicon:
             settings = settings.model_copy(update={"lexicon_paths": [*settings.lexicon_paths, *lexicon]})
-        application = create_app(settings)
-        # Model weights load in the background while the server starts, not on the first request.
-        threading.Thread(target=application.state.moderator.warm_up, name="hegui-warm-up",
-                         daemon=True).start()
+        application = create_app(settings)  # (its lifespan warms the models up in the background)
         summary = {"event": "serve", "host": settings.host, "port": settings.port}
         if json_out:
             print_json(summary)

@@ -6,6 +6,9 @@ never a traceback.
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -65,8 +68,19 @@ class _TooLarge(Exception):
     pass
 
 
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """At start-up, the moderator's detectors load their model weights in a background thread (the
+    server answers meanwhile; a text arriving first waits for what it needs), so the first request
+    does not pay for them. A failure is logged there and left to the first text, per ``on_error``."""
+    warm_up = getattr(app.state.moderator, "warm_up", None)
+    if warm_up is not None:
+        threading.Thread(target=warm_up, name="hegui-warm-up", daemon=True).start()
+    yield
+
+
 def create_gateway(settings: Settings, *, moderator: Any) -> FastAPI:
-    app = FastAPI(title="hegui", version=__version__, docs_url="/docs", redoc_url=None)
+    app = FastAPI(title="hegui", version=__version__, docs_url="/docs", redoc_url=None, lifespan=_lifespan)
     app.state.settings = settings
     app.state.moderator = moderator
 

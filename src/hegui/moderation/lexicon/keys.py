@@ -20,22 +20,15 @@ def _fallback(text: str) -> str:
 
 
 def key_function() -> Callable[[str], str]:
-    """A function text → key. Uses the project normalizer when it is installed (memoized per
-    character: normalization is context-free, and a 100k-term list has only a few thousand distinct
-    characters), else NFKC + case folding without spaces."""
+    """A function text → key. Uses the project normalizer when it is installed (through its shared
+    per-character cache: normalization is context-free, and a 100k-term list has only a few thousand
+    distinct characters), else NFKC + case folding without spaces."""
     try:
-        from hegui.moderation.normalize import normalize_char
+        from hegui.moderation.normalize import normalize_char_cached
     except ImportError:  # pragma: no cover - the normalizer ships with hegui; kept for partial installs
         return _fallback
-    cache: dict[str, str] = {}
 
     def key(text: str) -> str:
-        out = []
-        for ch in text:
-            piece = cache.get(ch)
-            if piece is None:
-                piece = cache[ch] = normalize_char(ch, _CHAR_LEVEL)
-            out.append(piece)
-        return "".join(out)
+        return "".join([normalize_char_cached(ch, _CHAR_LEVEL) for ch in text])
 
     return key

@@ -9,7 +9,12 @@ path). Both map every normalized character back to its original index.
 
 from __future__ import annotations
 
-from hegui.moderation.normalize.chars import normalize_char, normalize_term, reference_normalize
+from hegui.moderation.normalize.chars import (
+    normalize_char,
+    normalize_char_cached,
+    normalize_term,
+    reference_normalize,
+)
 from hegui.moderation.normalize.fast import Channel, scan_channel
 from hegui.moderation.normalize.verify import TermForms, accept
 
@@ -18,6 +23,7 @@ __all__ = [
     "TermForms",
     "accept",
     "normalize_char",
+    "normalize_char_cached",
     "normalize_term",
     "reference_normalize",
     "scan_channel",

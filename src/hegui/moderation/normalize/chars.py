@@ -119,7 +119,8 @@ def normalize_char(ch: str, transforms: frozenset[Transform] = ALL_TRANSFORMS) -
 
 
 # The same, remembered for the characters verification meets again and again (candidates of a
-# 100k-term library are checked per character, ~5 µs each uncached). Separate from ``normalize_char``:
+# 100k-term library are checked per character, ~5 µs each uncached) and for the keys that de-duplicate
+# imported terms (``lexicon.keys``). Separate from ``normalize_char``:
 # building the fast tables walks every codepoint once, which a cache would only fill.
 normalize_char_cached = functools.lru_cache(maxsize=1 << 14)(normalize_char)
 
