@@ -318,3 +318,44 @@ def test_findings_that_start_together_are_ordered_by_span_then_risk() -> None:
     assert found[:5] == [((0, 1), "A1.3"), ((1, 3), "A1.1"), ((1, 3), "A1.8"), ((1, 5), "A1.8"),
                          ((2, 4), "A1.2")]
     assert len(found) == 14
+
+
+def _vector_detector() -> KeywordDetector:
+    from hegui.moderation.lexicon.model import MatchMode, Transform
+
+    terms = [Term("毒品", "A1.8"), Term("毒品", "A1.2"),  # one pattern, two trusted terms
+             Term("冰毒", "A1.8"), Term("开车", "A1.8", mode=MatchMode.WORD),  # a WORD term
+             Term("法轮功", "A1.1", transforms=frozenset({Transform.NFKC})),  # not trusted: verified
+             Term("枪支", "A1.8")]
+    return KeywordDetector([Lexicon("vec", "1", terms=terms, allow=["冰毒危害"])])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(["毒品", "读品", "毒\u0336品\u0336", "冰毒", "冰毒危害", "开车", "a开车",
+                                 "开车b", "法轮功", "法輪功", "枪支", "抢枝", "x", " ", "，", "看", "\u0301"]),
+                min_size=1, max_size=40))
+def test_vectorized_trusted_hits_equal_the_loop(pieces: list[str]) -> None:
+    """Long texts take the numpy path for their trusted hits; it finds exactly what the per-match
+    loop finds (spellings, marks after a hit, WORD boundaries, shared patterns, allow phrases)."""
+    import hegui.moderation.keyword as keyword_module
+
+    detector = _vector_detector()
+    text = "".join(pieces) * 30
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(keyword_module, "_VECTORIZED_FROM", 10**9)
+        by_loop = detector.detect(text)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(keyword_module, "_VECTORIZED_FROM", 1)
+        vectorized = detector.detect((text + " ")[:-1])
+    assert vectorized == by_loop
+
+
+def test_every_combining_mark_is_dropped_by_normalization() -> None:
+    """The vectorized hit path finds marks after a hit where normalization dropped a character."""
+    import unicodedata
+
+    from hegui.moderation.normalize.tables import tables
+
+    normal = tables().normal
+    marks = [cp for cp in range(0x110000) if unicodedata.category(chr(cp)) in ("Mn", "Me")]
+    assert len(marks) > 1000 and not normal[np.asarray(marks)].any()

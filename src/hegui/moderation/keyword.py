@@ -171,6 +171,10 @@ class KeywordDetector(Detector):
                 rule.term, tuple(norm[w] for w in rule.require_any),
                 tuple(norm[w] for w in rule.exclude_any), rule.window))
         self._forms: dict[int, TermForms] = {}
+        self._lock = threading.Lock()
+        self._trusted_tables: dict[int, tuple[npt.NDArray[np.int64], npt.NDArray[np.int64],
+                                              npt.NDArray[np.int64]]] = {}
+        self._word_mask: npt.NDArray[np.bool_] | None = None
         self._word = [t.mode is MatchMode.WORD for t in self.terms]
         self._texts = [t.text for t in self.terms]
         self._risks = [t.risk for t in self.terms]
@@ -353,6 +357,8 @@ class KeywordDetector(Detector):
             if lane is channel.plain:
                 plain_data = data
             found = matcher.scan(data)
+            if len(found) >= _VECTORIZED_FROM:
+                found = self._trusted_hits(text, channel, patterns, found, hits)
             entries, trusted, texts, word = patterns.entries, self._trusted, self._texts, self._word
             plain_patterns = self._plain_patterns
             n = len(text)
@@ -388,6 +394,88 @@ class KeywordDetector(Detector):
                     for idx, _kind in self._raw.entries[pid]:
                         hits.append((sb // 4, _EXACT, -(eb // 4), idx))
         return hits, allowed, channel
+
+    def _trusted_hits(self, text: str, channel: fast.Channel, patterns: _Patterns,
+                      found: list[tuple[int, int, int]], hits: list[Hit]) -> list[tuple[int, int, int]]:
+        """The loop above, vectorized for the many matches of a long text whose pattern stands only
+        for main forms of trusted terms (most of them): their hits are added to ``hits``; the other
+        matches are returned for the loop."""
+        arr = np.asarray(found, dtype=np.int64)
+        first_entry, counts, entry_terms = self._trusted_entries(patterns)
+        pids = arr[:, 0]
+        simple = counts[pids] > 0
+        rest = [found[k] for k in np.flatnonzero(~simple).tolist()]
+        if not simple.any():
+            return found
+        # One row per (match, term): the match's span repeated for each term its pattern stands for.
+        per_match = counts[pids[simple]]
+        row_of = np.repeat(np.arange(len(per_match)), per_match)
+        offsets = np.arange(len(row_of)) - np.repeat(np.cumsum(per_match) - per_match, per_match)
+        terms = entry_terms[first_entry[pids[simple]][row_of] + offsets]
+        first = (arr[simple, 1] // 2)[row_of]
+        after = (arr[simple, 2] // 2)[row_of]
+        origin = channel.origin
+        starts = origin[first]
+        ends = origin[after - 1] + 1
+        # A combining mark right after a hit belongs to it (normalization dropped it, so the next
+        # lane character does not come from there); a WORD term must not continue a Latin word:
+        # both checked in Python, for the few hits concerned.
+        at_end = after >= len(origin)
+        check = (at_end | (origin[np.where(at_end, 0, after)] != ends)) | self._word_array()[terms]
+        text_, texts, plain_patterns = text, self._texts, self._plain_patterns
+        plain = channel.plain.data
+        s_list, e_list, t_list = starts.tolist(), ends.tolist(), terms.tolist()
+        vias = [_EXACT if text_[s:e] == texts[i] else _NORMALIZED if plain[2 * a:2 * b] == plain_patterns[i]
+                else _HOMOPHONE
+                for s, e, i, a, b in zip(s_list, e_list, t_list, first.tolist(), after.tolist(), strict=True)]
+        neg_stops = (-ends).tolist()
+        dropped: set[int] = set()
+        word, n = self._word, len(text_)
+        for k in np.flatnonzero(check).tolist():
+            s, e, i = s_list[k], e_list[k], t_list[k]
+            stop = (_extend_over_marks(text_, e)
+                    if e < n and text_[e] >= _FIRST_MARK and _is_mark(text_[e]) else e)
+            if word[i] and not _word_bounded(text_, s, stop):
+                dropped.add(k)
+            neg_stops[k] = -stop
+        found_hits = zip(s_list, vias, neg_stops, t_list, strict=True)
+        hits.extend(found_hits if not dropped else (h for k, h in enumerate(found_hits) if k not in dropped))
+        return rest
+
+    def _trusted_entries(self, patterns: _Patterns
+                         ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """For each pattern of a lane, the terms it stands for when all its entries are main forms
+        of trusted terms (whose lane hits need no verification): (first index into the third array,
+        count — 0 for any other pattern —, the terms). Built on first need (a long text, or
+        ``warm_up``)."""
+        with self._lock:
+            tables = self._trusted_tables.get(id(patterns))
+            if tables is None:
+                n = len(patterns.entries)
+                first = np.zeros(n, dtype=np.int64)
+                counts = np.zeros(n, dtype=np.int64)
+                terms: list[int] = []
+                trusted = self._trusted
+                for pid, entries in enumerate(patterns.entries):
+                    if all(idx >= 0 and kind == "main" and trusted[idx] for idx, kind in entries):
+                        first[pid], counts[pid] = len(terms), len(entries)
+                        terms.extend(idx for idx, _kind in entries)
+                tables = self._trusted_tables[id(patterns)] = (first, counts,
+                                                               np.asarray(terms, dtype=np.int64))
+            return tables
+
+    def _word_array(self) -> npt.NDArray[np.bool_]:
+        word = self._word_mask
+        if word is None:
+            word = self._word_mask = np.asarray(self._word, dtype=np.bool_)
+        return word
+
+    def warm_up(self) -> None:
+        """Build what the first long text would (the vectorized hit tables)."""
+        for patterns in (self._sound, self._plain):
+            if patterns.entries:
+                self._trusted_entries(patterns)
+        self._word_array()
 
     def _pinyin_candidates(self, text: str, channel: fast.Channel, hits: list[Hit]) -> None:
         tiers = self._pinyin_matchers
@@ -489,6 +577,9 @@ class KeywordDetector(Detector):
 
 # Lane bytes (two a character) from which one-unit patterns are looked up in a table, not scanned.
 _UNIT_TABLE_FROM = 2 * 2048
+# Matches of one lane scan from which the trusted ones are handled with numpy (``_trusted_hits``):
+# below, the per-call cost of a dozen numpy steps outweighs the Python per match it saves.
+_VECTORIZED_FROM = 256
 
 
 def _unit_matches(units: npt.NDArray[np.int32], data: bytes) -> list[tuple[int, int, int]]:
