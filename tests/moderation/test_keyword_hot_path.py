@@ -332,7 +332,8 @@ def _vector_detector() -> KeywordDetector:
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.sampled_from(["毒品", "读品", "毒\u0336品\u0336", "冰毒", "冰毒危害", "开车", "a开车",
-                                 "开车b", "法轮功", "法輪功", "枪支", "抢枝", "x", " ", "，", "看", "\u0301"]),
+                                 "开车b", "法轮功", "法輪功", "枪支", "抢枝", "x", " ", "，", "看",
+                                 "\u0301"]),
                 min_size=1, max_size=40))
 def test_vectorized_trusted_hits_equal_the_loop(pieces: list[str]) -> None:
     """Long texts take the numpy path for their trusted hits; it finds exactly what the per-match
