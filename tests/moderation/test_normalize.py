@@ -123,10 +123,12 @@ def test_spliced_and_vectorized_expansions_agree(text: str) -> None:
     """A few expanding characters are spliced in one by one, many in one vectorized pass: same lanes."""
     from hegui.moderation.normalize import fast
 
-    spliced = scan_channel(text)
+    # (``_scan_channel``: ``scan_channel`` would hand the second call the first call's channel)
+    spliced = fast._scan_channel(text)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(fast, "_FEW_EXPANSIONS", -1)
-        vectorized = scan_channel(text)
+        vectorized = fast._scan_channel(text)
+    assert spliced.plain.data == vectorized.plain.data and spliced.sound.data == vectorized.sound.data
     assert spliced.plain.codes.tolist() == vectorized.plain.codes.tolist()
     assert spliced.sound.codes.tolist() == vectorized.sound.codes.tolist()
     assert spliced.origin.tolist() == vectorized.origin.tolist()
@@ -220,3 +222,30 @@ def test_scan_bytes_write_every_code_from_beyond_the_bmp_as_one_unit() -> None:
                      dtype=np.uint32)
     expected = [int(SCAN_UNIT[c]) for c in (0x61, 0x6CD5, 0xE000, 0xFFFC)] + [int(SCAN_UNIT[BEYOND_BMP])] * 6
     assert np.frombuffer(scan_bytes(codes), dtype="<u2").tolist() == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=_ALPHABET, max_size=80))
+@example("ß法ﬀ轮™功abc")  # expanding characters: the channel is built the other way
+def test_lanes_written_at_once_equal_their_codes_written(text: str) -> None:
+    """A channel's lanes are written straight from the original code points (the codes derived only
+    when read): the bytes, the codes and the letters agree with each other either way."""
+    from hegui.moderation.normalize.fast import _scan_channel, letter_positions, scan_bytes
+
+    channel = _scan_channel(text)
+    letters = channel.letters.tolist()  # read off the plain lane's bytes, before any codes exist
+    assert channel.plain.data == scan_bytes(channel.plain.codes)
+    assert channel.sound.data == scan_bytes(channel.sound.codes)
+    assert letters == letter_positions(channel.sound.codes).tolist()
+    assert letters == letter_positions(channel.plain.codes).tolist()
+    shared = scan_channel(text)  # (the channel the detectors of one message share: read-only)
+    assert not shared.plain.codes.flags.writeable and not shared.sound.codes.flags.writeable
+
+
+def test_latin_letters_are_the_same_in_both_lanes() -> None:
+    from hegui.moderation.normalize.tables import tables
+
+    t = tables()
+    plain_letter = (t.normal >= 0x61) & (t.normal <= 0x7A)
+    sound_letter = (t.sound >= 0x61) & (t.sound <= 0x7A)
+    assert plain_letter.sum() > 26 and (plain_letter == sound_letter).all()

@@ -351,9 +351,9 @@ class KeywordDetector(Detector):
         plain_data = b""
         for patterns, matcher, lane in ((self._sound, self._sound_matcher, channel.sound),
                                         (self._plain, self._plain_matcher, channel.plain)):
-            if matcher is None or not len(lane.codes):
-                continue
             data = lane.data
+            if matcher is None or not data:
+                continue
             if lane is channel.plain:
                 plain_data = data
             found = matcher.scan(data)

@@ -50,7 +50,6 @@ ANCHOR_CHARS = PINYIN_TIERS[-1]
 SHORT_TEXT = 2048
 # (tier, pattern id, start, end in the original text)
 PinyinMatch = tuple[int, int, int, int]
-_LETTER_RUN = re.compile("[a-z]+")
 _LETTER = re.compile("[a-z]")
 
 # PieceFilter: substrings of up to GRAM letters, coded base _BASE with digits a-z = 1..26, any other
@@ -126,15 +125,13 @@ def pinyin_matches(channel: fast.Channel, tiers: Sequence[PinyinTier],
                    around: Sequence[tuple[int, int]] | None = None) -> list[PinyinMatch]:
     """Candidate pinyin matches for ``tiers`` in the channel's text; with ``around`` (spans of the
     original text), only in the windows that overlap one of them."""
-    all_codes = channel.sound.codes
-    if not tiers:
+    letters = channel.letters
+    if not tiers or not len(letters):
         return []
     ranges = None if around is None else _lane_ranges(channel, around)
-    if len(all_codes) <= SHORT_TEXT:
+    if len(channel.origin) <= SHORT_TEXT:
         return _short_text(channel, tiers, ranges)
-    letters = fast.letter_positions(all_codes)
-    if not len(letters):
-        return []
+    all_codes = channel.sound.codes
     pieces = _Pieces(letters, all_codes, channel.origin)
     out: list[PinyinMatch] = []
     whole: tuple[bytes, fast.I64] | None = None
@@ -223,10 +220,8 @@ def _short_text(channel: fast.Channel, tiers: Sequence[PinyinTier],
     """Each tier's windows are cut from the sound lane as str slices and spelled with one
     ``str.translate`` each; where a spelled character begins is worked out only for the few matches.
     With ``ranges``, only the windows overlapping one of them."""
+    runs = _letter_runs(channel.letters.tolist())
     lane = channel.sound_text
-    runs = [m.span() for m in _LETTER_RUN.finditer(lane)]
-    if not runs:
-        return []
     n = len(lane)
     table = fast.spelling_list()
     origin = channel.origin
@@ -267,6 +262,19 @@ def _short_text(channel: fast.Channel, tiers: Sequence[PinyinTier],
                 continue  # no letter inside: the sound lane already found it as a homophone
             out.append((tier, pid, int(origin[lo + first]), int(origin[lo + after - 1]) + 1))
     return out
+
+
+def _letter_runs(letters: list[int]) -> list[tuple[int, int]]:
+    """[start, end) of each run of consecutive positions."""
+    runs: list[tuple[int, int]] = []
+    start = previous = letters[0]
+    for at in letters[1:]:
+        if at != previous + 1:
+            runs.append((start, previous + 1))
+            start = at
+        previous = at
+    runs.append((start, previous + 1))
+    return runs
 
 
 def _short_pieces(runs: list[tuple[int, int]], origin: fast.I64) -> list[tuple[int, int]]:

@@ -10,6 +10,7 @@ the term's own settings. ``pinyin_sounds`` spells sound-lane codes as ASCII piny
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -98,16 +99,59 @@ def has_sound_class(form: str) -> bool:
 class Lane:
     """One lane of a channel: ``codes`` and ``data``, what a matcher scans: one 16-bit unit per
     character (see BEYOND_BMP, ``SCAN_UNIT``), so byte offset // 2 is the character index (no offset
-    tables, no UTF-8 encoding). A match at an odd offset is not one."""
+    tables, no UTF-8 encoding). A match at an odd offset is not one.
 
-    codes: U32
+    Either may be given; the other is derived on first use. A text's lanes are normally written
+    straight to ``data`` (one table lookup per character, ``_unit_tables``), the codes left to
+    whoever needs them (``_make``)."""
+
+    _codes: U32 | None = None
     _data: bytes | None = field(default=None, repr=False, compare=False)
+    _make: Callable[[], U32] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def codes(self) -> U32:
+        if self._codes is None:
+            assert self._make is not None
+            codes = self._make()
+            codes.flags.writeable = False  # (shared by the detectors of one message)
+            self._codes = codes
+        return self._codes
 
     @property
     def data(self) -> bytes:
         if self._data is None:  # (read by the scan and by the detector's checks: built once)
             self._data = scan_bytes(self.codes)
         return self._data
+
+
+# The plain-unit table's values for a dropped character and for one that expands to several: no
+# lane unit is written as either (``SCAN_UNIT`` images hold no zero byte).
+_DROPPED, _EXPANDS = 0, 1
+
+
+@functools.lru_cache(maxsize=1)
+def _unit_tables() -> tuple[U16, U16]:
+    """For every code point: its plain-lane unit as scanned (``_DROPPED``, ``_EXPANDS`` or
+    ``SCAN_UNIT`` of its normalized form) and its sound-lane unit as scanned. One lookup per
+    character writes a lane; the codes are rarely all needed (~15 ms to build, once)."""
+    t = tables()
+    written = _scan_unit_of_code()
+    plain: U16 = written[np.minimum(t.normal, 0x10FFFF)]
+    plain[t.normal == 0] = _DROPPED
+    plain[t.normal == MULTI] = _EXPANDS
+    sound: U16 = written[np.minimum(t.sound, 0x10FFFF)]
+    plain.flags.writeable = sound.flags.writeable = False
+    return plain, sound
+
+
+@functools.lru_cache(maxsize=1)
+def _letter_units() -> BoolArray:
+    """Scanned lane unit → is it a Latin letter a-z (letters have no sound class: same in both lanes)."""
+    table = np.zeros(0x10000, dtype=np.bool_)
+    table[SCAN_UNIT[0x61:0x7B]] = True
+    table.flags.writeable = False
+    return table
 
 
 # Up to this many matches, spans are looked up one by one (cheaper than building arrays).
@@ -121,6 +165,14 @@ class Channel:
     origin: I64  # original index of each character (both lanes have the same characters)
     _plain_text: str | None = field(default=None, repr=False)
     _sound_text: str | None = field(default=None, repr=False)
+    _letters: I64 | None = field(default=None, repr=False)
+
+    @property
+    def letters(self) -> I64:
+        """Where the lanes hold a Latin letter a-z (read off the plain lane's units)."""
+        if self._letters is None:
+            self._letters = np.flatnonzero(_letter_units()[np.frombuffer(self.plain.data, dtype="<u2")])
+        return self._letters
 
     @property
     def plain_text(self) -> str:
@@ -171,22 +223,68 @@ def scan_channel(text: str) -> Channel:
     if last is not None and last[0] is text:
         return last[1]
     channel = _scan_channel(text)
-    for array in (channel.plain.codes, channel.sound.codes, channel.origin):
-        array.flags.writeable = False
+    channel.origin.flags.writeable = False
+    for lane in (channel.plain, channel.sound):
+        if lane._codes is not None:
+            lane._codes.flags.writeable = False
     _last_channel = (text, channel)
     return channel
 
 
 def _scan_channel(text: str) -> Channel:
-    t = tables()
     cps = codepoints(text)
-    out = t.normal[cps]
-    # (MULTI is the largest uint32: one reduction tells whether any character expands; few numpy
-    # calls matter for a 1 KB message)
-    if len(out) and out.max() == MULTI:
-        return _expanded(cps, out)
-    origin = out.nonzero()[0].astype(np.int64, copy=False)
-    return Channel(Lane(out[origin]), Lane(t.sound[cps[origin]]), origin)
+    plain_units, sound_units = _unit_tables()
+    units = plain_units[cps]
+    origin = units.nonzero()[0]
+    written = units[origin]
+    kept = cps[origin]
+    t = tables()
+    # (_EXPANDS is the smallest unit kept: one reduction tells whether any character expands; few
+    # numpy calls matter for a 1 KB message)
+    if len(written) and written.min() == _EXPANDS:
+        at = np.flatnonzero(written == _EXPANDS)
+        if len(at) > _FEW_EXPANSIONS:
+            return _expanded(cps, t.normal[cps])
+        return _spliced(kept, origin, written, sound_units[kept], at.tolist())
+    return Channel(Lane(None, written.tobytes(), functools.partial(t.normal.__getitem__, kept)),
+                   Lane(None, sound_units[kept].tobytes(), functools.partial(t.sound.__getitem__, kept)),
+                   origin)
+
+
+def _spliced(kept: U32, origin: I64, plain_units: U16, sound_units: U16, at: list[int]) -> Channel:
+    """The channel of a text holding a few characters that expand (™, ㎡, ß): the units written at
+    once with each expansion's spliced in; the codes, when read, spliced the same way."""
+    t = tables()
+    pieces = [codepoints(t.multi[int(kept[i])]) for i in at]
+    sounds = [sound_classes(piece) for piece in pieces]
+    plain_bytes, sound_bytes = plain_units.tobytes(), sound_units.tobytes()
+    plain_parts: list[bytes] = []
+    sound_parts: list[bytes] = []
+    origin_parts: list[I64] = []
+    prev = 0
+    for i, piece, sound in zip(at, pieces, sounds, strict=True):
+        plain_parts += [plain_bytes[2 * prev:2 * i], scan_bytes(piece)]
+        sound_parts += [sound_bytes[2 * prev:2 * i], scan_bytes(sound)]
+        origin_parts += [origin[prev:i], np.full(len(piece), origin[i], dtype=np.int64)]
+        prev = i + 1
+    plain_parts.append(plain_bytes[2 * prev:])
+    sound_parts.append(sound_bytes[2 * prev:])
+    origin_parts.append(origin[prev:])
+
+    def codes(table: U32, inserted: list[U32]) -> U32:
+        whole = table[kept]
+        parts: list[U32] = []
+        prev = 0
+        for i, piece in zip(at, inserted, strict=True):
+            parts += [whole[prev:i], piece]
+            prev = i + 1
+        parts.append(whole[prev:])
+        spliced: U32 = np.concatenate(parts)
+        return spliced
+
+    return Channel(Lane(None, b"".join(plain_parts), functools.partial(codes, t.normal, pieces)),
+                   Lane(None, b"".join(sound_parts), functools.partial(codes, t.sound, sounds)),
+                   np.concatenate(origin_parts))
 
 
 def sound_classes(codes: U32) -> U32:
