@@ -271,9 +271,12 @@ def _pinyin_hits(detector: KeywordDetector, text: str, *, filtered: bool) -> set
 @given(st.lists(st.sampled_from(["法轮功", "法lun功", "falungong", "fa", "lun", "gong", "xi", "jin", "ping",
                                  "习近平", "cpu", "the", "emmm", "a", "q", "ﬀ", "f\u0336a\u0336", "\u200b",
                                  " ", "。", "-", "看", "1", "x" * 5, "zhonghua", "国务院", "guowuyuan",
-                                 "ban公室", "fayanren"]), max_size=30),
+                                 "ban公室", "fayanren", "法", "轮", "功", "习", "近", "平", "kaiche", "开",
+                                 "che", "bing", "毒", "du", "中华人民", "gongheguo"]), max_size=30),
        st.booleans())
 @example(["cpu", "falungong"], False)  # an impossible piece right before a possible one
+@example(["看", "zhonghua", "人民共和国国务院新闻办公室发言人今天在北京表示"], True)
+@example(["中华人民共和国国务院新闻办公室发言人今天在北京", "biaoshi", "看"], False)
 @example(["fa", "\u200b", "lun", "\u200b", "gong"], False)  # pieces cut by a dropped character
 def test_piece_filters_keep_every_pinyin_hit(pieces: list[str], long_text: bool) -> None:
     """The piece filters only skip letters no pinyin-spelled hit can hold: the pass finds the same
