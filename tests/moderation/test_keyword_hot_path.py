@@ -363,3 +363,23 @@ def test_every_combining_mark_is_dropped_by_normalization() -> None:
     normal = tables().normal
     marks = [cp for cp in range(0x110000) if unicodedata.category(chr(cp)) in ("Mn", "Me")]
     assert len(marks) > 1000 and not normal[np.asarray(marks)].any()
+
+
+LONG3 = "中华人民共和国国务院新闻办公室发言人今天在北京表示我们坚决反对任何形式的恐怖主义活动并将依法严惩"
+
+
+@pytest.mark.parametrize("pad", [5, keyword_pinyin.SHORT_TEXT])
+def test_a_long_term_spelled_across_its_anchor_chunks_is_found(pad: int) -> None:
+    """A 48-character term has two 24-character anchor chunks that meet without overlapping; a run of
+    letters across the meeting point is no substring of either anchor, and must still open the
+    anchor tier's windows (its piece filter also knows the long terms' spellings)."""
+    from hegui.moderation.normalize.sound import sound_of_chars
+
+    assert len(LONG3) == 2 * keyword_pinyin.ANCHOR_CHARS
+    detector = KeywordDetector([Lexicon("long3", "1", terms=[Term(LONG3, "A1.1")])])
+    spell = sound_of_chars()
+    for spelled in ("".join(spell[c] for c in LONG3),  # all of it in pinyin
+                    LONG3[:20] + "".join(spell[c] for c in LONG3[20:28]) + LONG3[28:]):  # across
+        text = "看" * pad + spelled + "。" + "看" * pad
+        found = [s for s in _spans(detector, text) if s[0] == LONG3]
+        assert found == [(LONG3, pad, pad + len(spelled), "pinyin")], spelled

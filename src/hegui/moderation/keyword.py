@@ -217,6 +217,10 @@ class KeywordDetector(Detector):
         self._sound_matcher = _LaneMatcher(list(self._sound.index), backend) if self._sound.index else None
         self._plain_matcher = _LaneMatcher(list(self._plain.index), backend) if self._plain.index else None
         # The short tiers, scanned around every possible letter piece; the long one only around anchors.
+        # The tier holding the anchors also keeps the pieces the long tier's spellings can hold: an
+        # anchor is a chunk of a long term, and a letter piece of the term's hit may cross from one
+        # chunk into the next (its letters are then no substring of any one anchor).
+        piece_filters[-2] = PieceFilter(piece_filters[-2].table | piece_filters[-1].table)
         built = [(patterns, PinyinTier(width, matcher, pieces))
                  for (width, patterns), pieces in zip(self._pinyin_tiers, piece_filters, strict=True)
                  if (matcher := patterns.build(backend)) is not None]

@@ -23,7 +23,10 @@ width character ends it). A pinyin-spelled hit must be word-bounded (keyword: a 
 must not continue a Latin word), so it cannot begin or end inside a piece — the letter beside its edge
 would continue it — and therefore holds each piece it touches whole: that piece's letters are a
 substring of the term's spelling, a pattern of the tier. (A candidate the verification accepts in
-some other way — exact, normalized, homophone — is a lane hit anyway.)
+some other way — exact, normalized, homophone — is a lane hit anyway, or a homophone of a second
+reading, which the lanes do not look for either.) Anchors are not word-bounded, so the tier holding
+them keeps the pieces the long tier's spellings can hold too (a piece may cross from one chunk into
+the next).
 """
 
 from __future__ import annotations
