@@ -244,7 +244,9 @@ def _scan_channel(text: str) -> Channel:
     if len(written) and written.min() == _EXPANDS:
         at = np.flatnonzero(written == _EXPANDS)
         if len(at) > _FEW_EXPANSIONS:
-            return _expanded(cps, t.normal[cps])
+            out = t.normal[cps]
+            codes, origin = _with_expansions(cps, out, out == MULTI)
+            return Channel(Lane(codes), Lane(sound_classes(codes)), origin)
         return _spliced(kept, origin, written, sound_units[kept], at.tolist())
     return Channel(Lane(None, written.tobytes(), functools.partial(t.normal.__getitem__, kept)),
                    Lane(None, sound_units[kept].tobytes(), functools.partial(t.sound.__getitem__, kept)),
@@ -294,36 +296,9 @@ def sound_classes(codes: U32) -> U32:
     return classes
 
 
-# Up to this many expanding characters in a text, each is spliced in on its own (a text holds a ™ or
-# a ㎡ here and there); beyond, one vectorized pass over the whole text.
+# Up to this many expanding characters in a text, each is spliced in on its own (``_spliced``: a text
+# holds a ™ or a ㎡ here and there); beyond, one vectorized pass over the whole text.
 _FEW_EXPANSIONS = 64
-
-
-def _expanded(cps: U32, out: U32) -> Channel:
-    """The channel of a text holding ß, ⑩, ㈱ …: the fast path's arrays with each expansion spliced in."""
-    t = tables()
-    origin = out.nonzero()[0].astype(np.int64, copy=False)
-    kept = out[origin]
-    at = np.flatnonzero(kept == MULTI)
-    if len(at) > _FEW_EXPANSIONS:
-        codes, origin = _with_expansions(cps, out, out == MULTI)
-        return Channel(Lane(codes), Lane(sound_classes(codes)), origin)
-    sound = t.sound[cps[origin]]
-    codes_parts: list[U32] = []
-    sound_parts: list[U32] = []
-    origin_parts: list[I64] = []
-    prev = 0
-    for i in at.tolist():
-        piece = codepoints(t.multi[int(cps[origin[i]])])
-        codes_parts += [kept[prev:i], piece]
-        sound_parts += [sound[prev:i], sound_classes(piece)]
-        origin_parts += [origin[prev:i], np.full(len(piece), origin[i], dtype=np.int64)]
-        prev = i + 1
-    codes_parts.append(kept[prev:])
-    sound_parts.append(sound[prev:])
-    origin_parts.append(origin[prev:])
-    return Channel(Lane(np.concatenate(codes_parts)), Lane(np.concatenate(sound_parts)),
-                   np.concatenate(origin_parts))
 
 
 def _with_expansions(cps: U32, out: U32, expanding: BoolArray) -> tuple[U32, I64]:
