@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from hegui.moderation import keyword_cache, keyword_pinyin
 from hegui.moderation.keyword import KeywordDetector
-from hegui.moderation.lexicon.model import ContextRule, Lexicon, Term
+from hegui.moderation.lexicon.model import ContextRule, Lexicon, Term, Transform
 from hegui.moderation.lexicon.parse_cache import cache_dir
 from hegui.moderation.normalize.chars import normalize_term
 from hegui.moderation.normalize.fast import (
@@ -383,3 +383,25 @@ def test_a_long_term_spelled_across_its_anchor_chunks_is_found(pad: int) -> None
         text = "看" * pad + spelled + "。" + "看" * pad
         found = [s for s in _spans(detector, text) if s[0] == LONG3]
         assert found == [(LONG3, pad, pad + len(spelled), "pinyin")], spelled
+
+
+def test_warm_up_builds_what_a_first_long_text_needs() -> None:
+    """A server warms the detector up before its first request: the long-text paths' matcher of the
+    longer lane patterns, the vectorized hit tables and the verification's readings table are built
+    then, not by the first texts (a first long text took ~0.2 s instead of ~5 ms)."""
+    detector = KeywordDetector([Lexicon("warm", "1", terms=[
+        Term("枪", "A1.8"), Term("毒品", "A1.8"),  # a one-character term (table) and a longer one
+        Term("法轮功", "A1.1", transforms=frozenset({Transform.NFKC}))])])  # the plain lane
+    from hegui.moderation.normalize import sound
+
+    lanes = [m for m in (detector._sound_matcher, detector._plain_matcher) if m is not None]
+    assert lanes and all(m._longer is None for m in lanes) and not detector._trusted_tables
+    sound._other_readings.cache_clear()  # (read from disk by the first verification of a sound)
+    detector.warm_up()
+    assert sound._other_readings.cache_info().currsize == 1
+    assert all(m._longer is not None for m in lanes if m._units is not None)
+    assert any(m._units is not None for m in lanes)
+    assert set(detector._trusted_tables) == {"sound", "plain"}
+    text = ("看枪" + "毒品" + "法轮功") * 1000
+    found = detector.detect(text)
+    assert len(found) == 3000 and {f.meta["term"] for f in found} == {"枪", "毒品", "法轮功"}

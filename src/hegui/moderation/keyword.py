@@ -37,7 +37,7 @@ from hegui.moderation.keyword_pinyin import (
 )
 from hegui.moderation.lexicon.model import ALL_TRANSFORMS, ContextRule, Lexicon, MatchMode, Term, Transform
 from hegui.moderation.matcher import Matcher, build_matcher
-from hegui.moderation.normalize import batch, fast
+from hegui.moderation.normalize import batch, fast, verify
 from hegui.moderation.normalize.chars import normalize_char_cached, normalize_term
 from hegui.moderation.normalize.fast import lane_pattern
 from hegui.moderation.normalize.sound import polyphonic_chars, second_readings, sound_of_chars
@@ -141,11 +141,19 @@ class _LaneMatcher:
         return longer + _unit_matches(self._units, data)
 
     def _longer_matcher(self) -> Matcher:
-        with self._lock:
-            if self._longer is None:  # the one-unit patterns emptied (an empty pattern never matches)
-                longer = [b"" if len(p) == 2 else p for p in self._patterns]
-                self._longer = build_matcher(longer, self._backend)
-            return self._longer
+        longer = self._longer  # (built once, then only read: no lock needed to read it)
+        if longer is None:
+            with self._lock:
+                if self._longer is None:  # the one-unit patterns emptied (an empty pattern never matches)
+                    self._longer = build_matcher([b"" if len(p) == 2 else p for p in self._patterns],
+                                                 self._backend)
+                longer = self._longer
+        return longer
+
+    def warm_up(self) -> None:
+        """Build what the first long text would need (the matcher of the longer patterns)."""
+        if self._units is not None:
+            self._longer_matcher()
 
 
 class KeywordDetector(Detector):
@@ -172,7 +180,8 @@ class KeywordDetector(Detector):
                 tuple(norm[w] for w in rule.exclude_any), rule.window))
         self._forms: dict[int, TermForms] = {}
         self._lock = threading.Lock()
-        self._trusted_tables: dict[int, tuple[npt.NDArray[np.int64], npt.NDArray[np.int64],
+        # Per lane ("sound", "plain"): see _trusted_entries.
+        self._trusted_tables: dict[str, tuple[npt.NDArray[np.int64], npt.NDArray[np.int64],
                                               npt.NDArray[np.int64]]] = {}
         self._word_mask: npt.NDArray[np.bool_] | None = None
         self._word = [t.mode is MatchMode.WORD for t in self.terms]
@@ -353,8 +362,8 @@ class KeywordDetector(Detector):
         allowed: list[tuple[int, int]] = []
         channel = fast.scan_channel(text)
         plain_data = b""
-        for patterns, matcher, lane in ((self._sound, self._sound_matcher, channel.sound),
-                                        (self._plain, self._plain_matcher, channel.plain)):
+        for name, patterns, matcher, lane in (("sound", self._sound, self._sound_matcher, channel.sound),
+                                              ("plain", self._plain, self._plain_matcher, channel.plain)):
             data = lane.data
             if matcher is None or not data:
                 continue
@@ -362,7 +371,7 @@ class KeywordDetector(Detector):
                 plain_data = data
             found = matcher.scan(data)
             if len(found) >= _VECTORIZED_FROM:
-                found = self._trusted_hits(text, channel, patterns, found, hits)
+                found = self._trusted_hits(text, channel, name, found, hits)
             entries, trusted, texts, word = patterns.entries, self._trusted, self._texts, self._word
             plain_patterns = self._plain_patterns
             n = len(text)
@@ -399,13 +408,13 @@ class KeywordDetector(Detector):
                         hits.append((sb // 4, _EXACT, -(eb // 4), idx))
         return hits, allowed, channel
 
-    def _trusted_hits(self, text: str, channel: fast.Channel, patterns: _Patterns,
+    def _trusted_hits(self, text: str, channel: fast.Channel, lane: str,
                       found: list[tuple[int, int, int]], hits: list[Hit]) -> list[tuple[int, int, int]]:
         """The loop above, vectorized for the many matches of a long text whose pattern stands only
         for main forms of trusted terms (most of them): their hits are added to ``hits``; the other
         matches are returned for the loop."""
         arr = np.asarray(found, dtype=np.int64)
-        first_entry, counts, entry_terms = self._trusted_entries(patterns)
+        first_entry, counts, entry_terms = self._trusted_entries(lane)
         pids = arr[:, 0]
         simple = counts[pids] > 0
         rest = [found[k] for k in np.flatnonzero(~simple).tolist()]
@@ -446,15 +455,19 @@ class KeywordDetector(Detector):
         hits.extend(found_hits if not dropped else (h for k, h in enumerate(found_hits) if k not in dropped))
         return rest
 
-    def _trusted_entries(self, patterns: _Patterns
+    def _trusted_entries(self, lane: str
                          ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
         """For each pattern of a lane, the terms it stands for when all its entries are main forms
         of trusted terms (whose lane hits need no verification): (first index into the third array,
         count — 0 for any other pattern —, the terms). Built on first need (a long text, or
         ``warm_up``)."""
+        tables = self._trusted_tables.get(lane)  # (built once, then only read)
+        if tables is not None:
+            return tables
         with self._lock:
-            tables = self._trusted_tables.get(id(patterns))
+            tables = self._trusted_tables.get(lane)
             if tables is None:
+                patterns = self._sound if lane == "sound" else self._plain
                 n = len(patterns.entries)
                 first = np.zeros(n, dtype=np.int64)
                 counts = np.zeros(n, dtype=np.int64)
@@ -464,8 +477,7 @@ class KeywordDetector(Detector):
                     if all(idx >= 0 and kind == "main" and trusted[idx] for idx, kind in entries):
                         first[pid], counts[pid] = len(terms), len(entries)
                         terms.extend(idx for idx, _kind in entries)
-                tables = self._trusted_tables[id(patterns)] = (first, counts,
-                                                               np.asarray(terms, dtype=np.int64))
+                tables = self._trusted_tables[lane] = (first, counts, np.asarray(terms, dtype=np.int64))
             return tables
 
     def _word_array(self) -> npt.NDArray[np.bool_]:
@@ -475,11 +487,15 @@ class KeywordDetector(Detector):
         return word
 
     def warm_up(self) -> None:
-        """Build what the first long text would (the vectorized hit tables)."""
-        for patterns in (self._sound, self._plain):
-            if patterns.entries:
-                self._trusted_entries(patterns)
+        """Build what the first texts would need: the vectorized hit tables and the lane matchers of
+        the longer patterns (a long text looks its one-character terms up in a table), and the
+        verification's tables."""
+        for lane, matcher in (("sound", self._sound_matcher), ("plain", self._plain_matcher)):
+            if matcher is not None:
+                self._trusted_entries(lane)
+                matcher.warm_up()
         self._word_array()
+        verify.warm_up()  # and what the first candidate's verification reads
 
     def _pinyin_candidates(self, text: str, channel: fast.Channel, hits: list[Hit]) -> None:
         tiers = self._pinyin_matchers

@@ -61,6 +61,13 @@ def accept(span_text: str, forms: TermForms) -> str | None:
     return None
 
 
+def warm_up() -> None:
+    """Load what the first verification reads (the readings table from disk, ~0.15 s; the per-
+    character normalization tables): a server calls this before its first request."""
+    for seen in ("法lun功", "发轮功", "fa轮gong", "法輪功"):
+        accept(seen, TermForms.of("法轮功", frozenset(Transform)))
+
+
 def align_sounds(seen: str, term: str, transforms: frozenset[Transform]) -> str | None:
     """Match normalized text against a normalized term unit by unit: equal characters, a character
     sounding like one of the term character's readings (HOMOPHONES), or a term character spelled out
