@@ -14,6 +14,8 @@ like ``taskset -c N``) with one numpy/BLAS thread, medians of several runs:
    text with the same terms (their normalized forms), and the normalization alone; then where the
    keyword stage's time goes on that text (normalization, the two lane scans, the pinyin pass, the
    Python work per hit) and the hit density (hits and findings per KB) that drives the last part;
+   and the floor of the design in Python: normalization + every Hyperscan scan + building the
+   findings' objects, with no per-hit logic, and what the 50 MB/s budget leaves for that logic;
 2. keyword + PII stages on 1 KB messages of held-out text, messages/s per core (target >= 5,000);
 5. (issue 3) keyword + PII + the fast classifier on the same 1 KB messages, messages/s per core
    (target >= 1,000; baseline keyword + PII in the same run); 6. the semantic head, ms per message
@@ -175,6 +177,7 @@ def keyword_throughput(detector: object, text: str, runs: int, label: str) -> No
     print(f"    keyword stage incl. normalization : {mb / full:8.1f} MB/s per core   "
           f"(target >= 50; {findings:,} findings)")
     stage_split(detector, text, runs, full, findings)
+    design_floor(detector, text, runs, full)
     print(f"    baseline: the normalization alone (both lanes, numpy tables): {mb / normalization:8.1f} MB/s")
     print(f"    baseline: {raw_matcher.backend} scan of the normalized text ({nmb:.2f} MB) with the same "
           f"{len(patterns):,} terms, normalized: {nmb / raw:8.1f} MB/s ({raw_hits:,} hits reported)")
@@ -217,6 +220,60 @@ def stage_split(detector: object, text: str, runs: int, full: float, findings: i
     print(f"    hit density: {hits / kb:.1f} lane hits and {findings / kb:.1f} findings per KB; the rest "
           f"costs {rest / max(findings, 1) * 1e6:.1f} µs per finding. Normalization + lane scans alone: "
           f"{len(text.encode('utf-8')) / 1e6 / (norm + scans):.1f} MB/s")
+
+
+def design_floor(detector: object, text: str, runs: int, full: float) -> None:
+    """The floor of this design in Python on the same text: what any keyword stage built on these
+    lanes, tiers and findings must do even with NO per-hit logic — normalize (both lanes), run the
+    Hyperscan scans (the two lanes, then the two pinyin tiers over the windows the pass spells around
+    possible letter pieces, with the binding's Python match callbacks) and build the ``Finding``
+    objects it returns. The pinyin windows are spelled outside the clock; the long tier (scanned only
+    around anchors) is left out. Everything else — spans, verification, allow/context checks,
+    de-duplication — must fit between this and the 50 MB/s budget."""
+    from hegui.core.types import Finding
+    from hegui.moderation import keyword_pinyin as kp
+    from hegui.moderation.normalize import fast
+
+    det: Any = detector
+    out = det.detect(text)
+    channel = fast.scan_channel(text)
+    codes = channel.sound.codes
+    pieces = kp._Pieces(channel.letters, codes, channel.origin)
+    windows = []
+    for _patterns, tier in det._pinyin_matchers:
+        kept = pieces.possible_letters(tier.pieces)
+        if len(kept):
+            index = fast.window_index(kept, len(codes), tier.width - 1)
+            windows.append((tier.matcher, fast.spell(fast.window_codes(codes, index))[0]))
+    lanes = [m for m in (det._sound_matcher, det._plain_matcher) if m is not None]
+    made = [(f.risk, f.score, f.span, f.explanation, f.meta) for f in out]
+
+    def floor(copy: str) -> tuple[float, float, float]:
+        t0 = time.perf_counter()
+        channel = fast._scan_channel(copy)
+        datas = (channel.sound.data, channel.plain.data)[:len(lanes)]
+        t1 = time.perf_counter()
+        for matcher, data in [*zip(lanes, datas, strict=True), *windows]:
+            matcher.scan(data)
+        t2 = time.perf_counter()
+        [Finding("keyword", risk, score, span, copy[span[0]:span[1]], explanation, meta)
+         for risk, score, span, explanation, meta in made]
+        return t1 - t0, t2 - t1, time.perf_counter() - t2
+
+    parts = [floor((text + " ")[:-1]) for _ in range(runs)]
+    norm, scans, objects = (statistics.median(p[k] for p in parts) for k in range(3))
+    total = statistics.median(sum(p) for p in parts)
+    mb = len(text.encode("utf-8")) / 1e6
+    budget = mb / 50
+    print(f"    floor of this design in Python (no per-hit logic): normalization {norm * 1e3:.1f} ms + "
+          f"{len(lanes) + len(windows)} Hyperscan scans with their match callbacks {scans * 1e3:.1f} ms + "
+          f"building the {len(out):,} Finding objects {objects * 1e3:.1f} ms = {total * 1e3:.1f} ms = "
+          f"{mb / total:.1f} MB/s")
+    left = (f"leaves {(budget - total) * 1e3:.1f} ms ({(budget - total) / max(len(out), 1) * 1e6:.1f} µs a "
+            f"finding)" if total < budget else "leaves nothing (the floor alone is over it in this run)")
+    print(f"    so 50 MB/s ({budget * 1e3:.1f} ms) {left} for all per-hit work (spans, verification, checks, "
+          f"de-duplication); that work takes {(full - total) * 1e3:.1f} ms here "
+          f"({(full - total) / max(len(out), 1) * 1e6:.1f} µs a finding)")
 
 
 def one_kb_messages(texts: list[str], count: int = 2000) -> list[str]:
