@@ -237,14 +237,14 @@ def design_floor(detector: object, text: str, runs: int, full: float) -> None:
     det: Any = detector
     out = det.detect(text)
     channel = fast.scan_channel(text)
-    codes = channel.sound.codes
-    pieces = kp._Pieces(channel.letters, codes, channel.origin)
+    units = channel.sound_units
+    pieces = kp._Pieces(channel.letters, units, channel.origin)
     windows = []
     for _patterns, tier in det._pinyin_matchers:
         kept = pieces.possible_letters(tier.pieces)
         if len(kept):
-            index = fast.window_index(kept, len(codes), tier.width - 1)
-            windows.append((tier.matcher, fast.spell(fast.window_codes(codes, index))[0]))
+            index = fast.window_index(kept, len(units), tier.width - 1)
+            windows.append((tier.matcher, fast.spell_units(fast.window_units(units, index))[0]))
     lanes = [m for m in (det._sound_matcher, det._plain_matcher) if m is not None]
     made = [(f.risk, f.score, f.span, f.explanation, f.meta) for f in out]
 

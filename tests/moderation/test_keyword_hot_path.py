@@ -22,10 +22,12 @@ from hegui.moderation.normalize.fast import (
     letter_positions,
     pinyin_sounds,
     pinyin_windows,
+    scan_bytes,
     scan_channel,
     spell,
-    window_codes,
+    spell_units,
     window_index,
+    window_units,
 )
 
 _ALPHABET = (st.sampled_from(list("法轮功輪發中国人民abcxyz0189 ，。ＡＢ①ß㈱аε\u200b😀一壹"))
@@ -51,9 +53,10 @@ def test_window_index_cuts_the_same_windows(text: str, w: int) -> None:
     letters = letter_positions(codes)
     assume(len(letters) > 0)
     _index, expected_codes, expected = pinyin_windows(codes, letters, w)
-    got = window_codes(codes, window_index(letters, len(codes), w))
-    assert got.tolist() == expected_codes.tolist()
-    assert spell(got)[0] == expected.data
+    units = np.frombuffer(scan_bytes(codes), dtype="<u2")
+    got = window_units(units, window_index(letters, len(codes), w))
+    assert got.tobytes() == scan_bytes(expected_codes)
+    assert spell_units(got)[0] == expected.data
 
 
 def _detector() -> KeywordDetector:
@@ -302,7 +305,7 @@ def test_piece_filter_knows_which_letters_a_pinyin_spelling_can_hold() -> None:
     text = "看 cpu 看 falungong 看 the xi近ping " + "看" * keyword_pinyin.SHORT_TEXT
     channel = scan_channel(text)
     letters = letter_positions(channel.sound.codes)
-    kept = keyword_pinyin._Pieces(letters, channel.sound.codes, channel.origin).possible_letters(restored)
+    kept = keyword_pinyin._Pieces(letters, channel.sound_units, channel.origin).possible_letters(restored)
     assert "".join(channel.sound_text[i] for i in kept.tolist()) == "falungongxiping"
     # Only the possible pieces' windows are spelled: a text whose letters are all English words
     # holds no pinyin candidate at all.

@@ -249,3 +249,20 @@ def test_latin_letters_are_the_same_in_both_lanes() -> None:
     plain_letter = (t.normal >= 0x61) & (t.normal <= 0x7A)
     sound_letter = (t.sound >= 0x61) & (t.sound <= 0x7A)
     assert plain_letter.sum() > 26 and (plain_letter == sound_letter).all()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=_ALPHABET, max_size=80), st.integers(0, 90), st.integers(0, 90))
+@example("ß法ﬀ轮™功abc", 1, 5)  # expanding characters: no per-character code points to slice
+@example("法 轮\u200b功", 0, 3)
+@example("法𠀀轮", 0, 3)  # beyond the BMP: one lane unit for all such characters
+def test_plain_between_is_a_slice_of_the_plain_text(text: str, lo: int, hi: int) -> None:
+    """Context checks read a few normalized characters of a long text (``plain_between``) without
+    normalizing all of it: the same characters as the whole plain text, sliced."""
+    from hegui.moderation.normalize.fast import _scan_channel
+
+    fresh = _scan_channel(text)
+    expected = _scan_channel(text).plain_text
+    assert fresh.plain_between(lo, hi) == expected[lo:hi]
+    beyond_bmp = any(ord(c) > 0xFFFF for c in expected[lo:hi])
+    assert (fresh._plain_text is None) != beyond_bmp  # (read off the lane unless it cannot be)

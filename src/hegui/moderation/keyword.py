@@ -604,7 +604,7 @@ _VECTORIZED_FROM = 256
 
 def _unit_matches(units: npt.NDArray[np.int32], data: bytes) -> list[tuple[int, int, int]]:
     """The one-unit patterns' matches in lane ``data``: (pattern id, start byte, end byte)."""
-    ids = units[np.frombuffer(data, dtype="<u2")]
+    ids = units.take(np.frombuffer(data, dtype="<u2"))
     at = np.flatnonzero(ids >= 0)
     if not len(at):
         return []
@@ -616,7 +616,7 @@ def _normalized(channel: fast.Channel, start: int, end: int) -> str:
     """``normalize_term(text[start:end])`` read off the channel: normalization is per character, so
     it is the normalized characters that came from original characters ``start`` to ``end``."""
     lo, hi = np.searchsorted(channel.origin, (start, end)).tolist()
-    return channel.plain_text[lo:hi]
+    return channel.plain_between(lo, hi)
 
 
 def _extend_over_marks(text: str, end: int) -> int:

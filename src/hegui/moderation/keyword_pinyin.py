@@ -134,8 +134,9 @@ def pinyin_matches(channel: fast.Channel, tiers: Sequence[PinyinTier],
     ranges = None if around is None else _lane_ranges(channel, around)
     if len(channel.origin) <= SHORT_TEXT:
         return _short_text(channel, tiers, ranges)
-    all_codes = channel.sound.codes
-    pieces = _Pieces(letters, all_codes, channel.origin)
+    # (the lane's units as scanned, not its codes: a long text's sound codes are never built)
+    all_units = channel.sound_units
+    pieces = _Pieces(letters, all_units, channel.origin)
     out: list[PinyinMatch] = []
     whole: tuple[bytes, fast.I64] | None = None
     origin = channel.origin
@@ -143,23 +144,23 @@ def pinyin_matches(channel: fast.Channel, tiers: Sequence[PinyinTier],
         kept = letters if piece_filter is None else pieces.possible_letters(piece_filter)
         if not len(kept):
             continue
-        index: fast.I64 | None = fast.window_index(kept, len(all_codes), width - 1)
+        index: fast.I64 | None = fast.window_index(kept, len(all_units), width - 1)
         assert index is not None
         if ranges is not None:
             index = _windows_overlapping(index, ranges)
             if index is None:
                 continue
-        if len(index) >= len(all_codes):
+        if len(index) >= len(all_units):
             # The windows cover (about) the whole text: spell it once for every tier.
-            whole = whole or fast.spell(all_codes)
-            (data, starts), codes, index = whole, all_codes, None
+            whole = whole or fast.spell_units(all_units)
+            (data, starts), units, index = whole, all_units, None
         else:
-            codes = fast.window_codes(all_codes, index)
-            data, starts = fast.spell(codes)
+            units = fast.window_units(all_units, index)
+            data, starts = fast.spell_units(units)
         found = matcher.scan(data)
         if not found:
             continue
-        for pid, first, last in _whole_with_letter(found, codes, starts):
+        for pid, first, last in _whole_with_letter(found, units, starts):
             if index is not None:
                 first, last = int(index[first]), int(index[last])
             out.append((tier, pid, int(origin[first]), int(origin[last]) + 1))
@@ -171,7 +172,7 @@ class _Pieces:
     the substring of up to ``GRAM`` letters starting there within its piece; filters look the codes
     up and keep the letters of pieces whose every code they know."""
 
-    def __init__(self, letters: fast.I64, codes: fast.U32, origin: fast.I64) -> None:
+    def __init__(self, letters: fast.I64, units: fast.U16, origin: fast.I64) -> None:
         self.letters = letters
         n = len(letters)
         # A piece ends where the next letter is not the next lane character or does not come from
@@ -184,7 +185,7 @@ class _Pieces:
         ends = np.append(self.firsts[1:], n)[self.piece_of]  # each letter's piece end (exclusive)
         left = ends - np.arange(n)  # letters from here to the piece end
         digits = np.zeros(n + GRAM, dtype=np.int64)
-        digits[:n] = codes[letters].astype(np.int64) - 0x60
+        digits[:n] = fast.letter_digits().take(units.take(letters))
         code = digits[:n].copy()
         for k in range(1, GRAM):
             code += np.where(left > k, digits[k:k + n], 0) * _POWERS[k]
@@ -297,7 +298,7 @@ def _short_pieces(runs: list[tuple[int, int]], origin: fast.I64) -> list[tuple[i
     return out
 
 
-def _whole_with_letter(found: list[tuple[int, int, int]], codes: fast.U32, starts: fast.I64
+def _whole_with_letter(found: list[tuple[int, int, int]], units: fast.U16, starts: fast.I64
                        ) -> list[tuple[int, int, int]]:
     """(pattern id, first, last code) of the pinyin matches that begin and end on whole characters
     (西安 is not 先) and hold a Latin letter (without one, the sound lane already found it as a
@@ -310,8 +311,8 @@ def _whole_with_letter(found: list[tuple[int, int, int]], codes: fast.U32, start
     whole = (starts[first] == sb) & (starts[after] == eb)
     first, last = first[whole], after[whole] - 1
     # Letters before each code: a match holds one when the count grows across it.
-    before = np.zeros(len(codes) + 1, dtype=np.int64)
-    np.cumsum(((codes >= 0x61) & (codes <= 0x7A)).astype(np.int64), out=before[1:])
+    before = np.zeros(len(units) + 1, dtype=np.int64)
+    np.cumsum(fast.letter_digits().take(units) != 0, out=before[1:], dtype=np.int64)
     lettered = before[last + 1] > before[first]
     return list(zip(arr[whole, 0][lettered].tolist(), first[lettered].tolist(), last[lettered].tolist(),
                     strict=True))

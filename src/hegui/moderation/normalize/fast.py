@@ -102,7 +102,7 @@ class Lane:
     tables, no UTF-8 encoding). A match at an odd offset is not one.
 
     Either may be given; the other is derived on first use. A text's lanes are normally written
-    straight to ``data`` (one table lookup per character, ``_unit_tables``), the codes left to
+    straight to ``data`` (one table lookup per character, ``_lane_units``), the codes left to
     whoever needs them (``_make``)."""
 
     _codes: U32 | None = None
@@ -131,18 +131,19 @@ _DROPPED, _EXPANDS = 0, 1
 
 
 @functools.lru_cache(maxsize=1)
-def _unit_tables() -> tuple[U16, U16]:
-    """For every code point: its plain-lane unit as scanned (``_DROPPED``, ``_EXPANDS`` or
-    ``SCAN_UNIT`` of its normalized form) and its sound-lane unit as scanned. One lookup per
-    character writes a lane; the codes are rarely all needed (~15 ms to build, once)."""
+def _lane_units() -> npt.NDArray[np.uint32]:
+    """For every code point, both lane units as scanned in one little-endian 32-bit word: the plain
+    unit in the low half (``_DROPPED``, ``_EXPANDS`` or ``SCAN_UNIT`` of its normalized form), the
+    sound unit in the high half. One gather per character writes both lanes (viewed as 16-bit
+    pairs); the codes are rarely all needed (~15 ms to build, once)."""
     t = tables()
     written = _scan_unit_of_code()
-    plain: U16 = written[np.minimum(t.normal, 0x10FFFF)]
+    plain = written[np.minimum(t.normal, 0x10FFFF)].astype("<u4")
     plain[t.normal == 0] = _DROPPED
     plain[t.normal == MULTI] = _EXPANDS
-    sound: U16 = written[np.minimum(t.sound, 0x10FFFF)]
-    plain.flags.writeable = sound.flags.writeable = False
-    return plain, sound
+    both: npt.NDArray[np.uint32] = plain | (written[np.minimum(t.sound, 0x10FFFF)].astype("<u4") << 16)
+    both.flags.writeable = False
+    return both
 
 
 @functools.lru_cache(maxsize=1)
@@ -152,6 +153,45 @@ def _letter_units() -> BoolArray:
     table[SCAN_UNIT[0x61:0x7B]] = True
     table.flags.writeable = False
     return table
+
+
+@functools.lru_cache(maxsize=1)
+def letter_digits() -> npt.NDArray[np.uint8]:
+    """Scanned lane unit → 1-26 for the Latin letters a-z, 0 for any other unit."""
+    table = np.zeros(0x10000, dtype=np.uint8)
+    table[SCAN_UNIT[0x61:0x7B]] = np.arange(1, 27, dtype=np.uint8)
+    table.flags.writeable = False
+    return table
+
+
+@functools.lru_cache(maxsize=1)
+def _code_of_scan_unit() -> U32:
+    """The inverse of ``SCAN_UNIT``: scanned unit → lane unit (= code, for a BMP character)."""
+    table = np.empty(0x10000, dtype=np.uint32)
+    table[SCAN_UNIT] = np.arange(0x10000, dtype=np.uint32)
+    table.flags.writeable = False
+    return table
+
+
+_BEYOND_BMP_UNIT = int(SCAN_UNIT[BEYOND_BMP])
+
+
+class _Kept:
+    """The original code points of a channel's characters (a text without expansions: one per
+    channel character), taken from the text's code points only when a lane's codes are first
+    asked for (shared by both lanes)."""
+
+    __slots__ = ("_cps", "_kept", "_origin")
+
+    def __init__(self, cps: U32, origin: I64) -> None:
+        self._cps, self._origin = cps, origin
+        self._kept: U32 | None = None
+
+    def codes(self, table: U32) -> U32:
+        if self._kept is None:
+            self._kept = self._cps.take(self._origin)
+        out: U32 = table.take(self._kept)
+        return out
 
 
 # Up to this many matches, spans are looked up one by one (cheaper than building arrays).
@@ -171,13 +211,14 @@ class Channel:
     def letters(self) -> I64:
         """Where the lanes hold a Latin letter a-z (read off the plain lane's units)."""
         if self._letters is None:
-            self._letters = np.flatnonzero(_letter_units()[np.frombuffer(self.plain.data, dtype="<u2")])
+            # (take: half the time of fancy indexing for a long text)
+            self._letters = _letter_units().take(np.frombuffer(self.plain.data, "<u2")).nonzero()[0]
         return self._letters
 
     @property
     def plain_text(self) -> str:
         if self._plain_text is None:
-            self._plain_text = self.plain.codes.astype("<u4").tobytes().decode("utf-32-le")
+            self._plain_text = _decoded(self.plain.codes)
         return self._plain_text
 
     @property
@@ -188,6 +229,22 @@ class Channel:
             units = np.minimum(self.sound.codes, BEYOND_BMP).astype("<u4")
             self._sound_text = units.tobytes().decode("utf-32-le", "surrogatepass")
         return self._sound_text
+
+    @property
+    def sound_units(self) -> U16:
+        """The sound lane's units as scanned (a read-only view of its bytes)."""
+        units: U16 = np.frombuffer(self.sound.data, dtype="<u2")
+        return units
+
+    def plain_between(self, lo: int, hi: int) -> str:
+        """``plain_text[lo:hi]`` without normalizing all of a long text's characters for a few
+        context checks: read back off the plain lane's units (every BMP character has a unit of its
+        own; a character beyond the BMP does not, and sends the call to the codes)."""
+        if self._plain_text is None and self.plain._codes is None:
+            units = np.frombuffer(self.plain.data, dtype="<u2")[lo:hi]
+            if not (units == _BEYOND_BMP_UNIT).any():
+                return _decoded(_code_of_scan_unit().take(units))
+        return self.plain_text[lo:hi]
 
     def spans(self, matches: list[Match]) -> list[tuple[int, int, int, int]]:
         """For aligned matches ``(id, start_byte, end_byte)`` in a lane's ``data``: (first, end)
@@ -233,24 +290,30 @@ def scan_channel(text: str) -> Channel:
 
 def _scan_channel(text: str) -> Channel:
     cps = codepoints(text)
-    plain_units, sound_units = _unit_tables()
-    units = plain_units[cps]
-    origin = units.nonzero()[0]
-    written = units[origin]
-    kept = cps[origin]
+    # (ndarray methods, not the np.* wrappers: a 1 KB message makes a dozen such calls)
+    both = _lane_units().take(cps)  # each character's (plain unit, sound unit), 16 bits each
+    origin = (both.view("<u2")[0::2] != _DROPPED).nonzero()[0]  # (nonzero of a bool array: ~4x faster)
+    written = both.take(origin).view("<u2")
+    plain_units, sound_units = written[0::2], written[1::2]
     t = tables()
     # (_EXPANDS is the smallest unit kept: one reduction tells whether any character expands; few
     # numpy calls matter for a 1 KB message)
-    if len(written) and written.min() == _EXPANDS:
-        at = np.flatnonzero(written == _EXPANDS)
+    if len(origin) and plain_units.min() == _EXPANDS:
+        kept = cps.take(origin)
+        at = np.flatnonzero(plain_units == _EXPANDS)
         if len(at) > _FEW_EXPANSIONS:
             out = t.normal[cps]
             codes, origin = _with_expansions(cps, out, out == MULTI)
             return Channel(Lane(codes), Lane(sound_classes(codes)), origin)
-        return _spliced(kept, origin, written, sound_units[kept], at.tolist())
-    return Channel(Lane(None, written.tobytes(), functools.partial(t.normal.__getitem__, kept)),
-                   Lane(None, sound_units[kept].tobytes(), functools.partial(t.sound.__getitem__, kept)),
+        return _spliced(kept, origin, plain_units, sound_units, at.tolist())
+    kept_codes = _Kept(cps, origin)
+    return Channel(Lane(None, plain_units.tobytes(), functools.partial(kept_codes.codes, t.normal)),
+                   Lane(None, sound_units.tobytes(), functools.partial(kept_codes.codes, t.sound)),
                    origin)
+
+
+def _decoded(codes: U32) -> str:
+    return codes.astype("<u4").tobytes().decode("utf-32-le")
 
 
 def _spliced(kept: U32, origin: I64, plain_units: U16, sound_units: U16, at: list[int]) -> Channel:
@@ -494,16 +557,42 @@ def spelling_lengths() -> list[str]:
     return [chr(len(s)) for s in spelling_list()]
 
 
+@functools.lru_cache(maxsize=1)
+def _scanned_spelling() -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint8]]:
+    """``_unit_spelling`` indexed by the unit as scanned (``SCAN_UNIT``): a long text's pinyin pass
+    spells windows of the sound lane's bytes, never its codes."""
+    words, lengths = _unit_spelling()
+    by_scanned_words = np.empty_like(words)
+    by_scanned_lengths = np.empty_like(lengths)
+    by_scanned_words[SCAN_UNIT] = words
+    by_scanned_lengths[SCAN_UNIT] = lengths
+    return by_scanned_words, by_scanned_lengths
+
+
+# How a window separator is written in scanned units (``window_units``): ``#`` spells as itself.
+SEPARATOR_UNIT = int(SCAN_UNIT[_SEPARATOR])
+
+
 def spell(codes: U32) -> tuple[bytes, I64]:
     """``pinyin_sounds(codes).data`` and where each code's spelling starts (``len(codes) + 1``
     offsets, the last = ``len(data)``): the same bytes in a few numpy steps."""
-    words, lengths = _unit_spelling()
-    units = np.minimum(codes, 0xFFFF)
-    padded = words[units].view(np.uint8)
+    return spell_units(_scan_unit_of_code().take(codes))
+
+
+def spell_units(units: U16) -> tuple[bytes, I64]:
+    """``spell`` of lane units as scanned (a window of ``Channel.sound_units``)."""
+    words, lengths = _scanned_spelling()
+    padded = words.take(units).view(np.uint8)
     data = padded[padded != 0].tobytes()  # spellings hold no zero byte: dropping zeros drops the padding
-    starts = np.zeros(len(codes) + 1, dtype=np.int64)
-    np.cumsum(lengths[units], out=starts[1:], dtype=np.int64)
+    starts = np.zeros(len(units) + 1, dtype=np.int64)
+    np.cumsum(lengths.take(units), out=starts[1:], dtype=np.int64)
     return data, starts
+
+
+def window_units(all_units: U16, index: I64) -> U16:
+    """The scanned units at ``index`` (``window_index``), each -1 written as a separator."""
+    units: U16 = np.where(index < 0, np.uint16(SEPARATOR_UNIT), all_units.take(index)).astype(np.uint16)
+    return units
 
 
 def window_index(letters: I64, n: int, w: int) -> I64:
@@ -524,8 +613,3 @@ def window_index(letters: I64, n: int, w: int) -> I64:
             out.append(-1)
         return np.asarray(out, dtype=np.int64)
     return _merged_window_index(letters, n, w)
-
-
-def window_codes(all_codes: U32, index: I64) -> U32:
-    codes: U32 = np.where(index < 0, np.uint32(_SEPARATOR), all_codes[index]).astype(np.uint32)
-    return codes
