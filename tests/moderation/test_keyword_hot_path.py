@@ -347,7 +347,7 @@ def test_vectorized_trusted_hits_equal_the_loop(pieces: list[str]) -> None:
     import hegui.moderation.keyword as keyword_module
 
     detector = _vector_detector()
-    text = "".join(pieces) * 30
+    text = "".join(pieces) * 30 + "看" * 2100  # (long: its lane matches come as arrays)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(keyword_module, "_VECTORIZED_FROM", 10**9)
         by_loop = detector.detect(text)
@@ -408,3 +408,22 @@ def test_warm_up_builds_what_a_first_long_text_needs() -> None:
     text = ("看枪" + "毒品" + "法轮功") * 1000
     found = detector.detect(text)
     assert len(found) == 3000 and {f.meta["term"] for f in found} == {"枪", "毒品", "法轮功"}
+
+
+@pytest.mark.parametrize("pad", [4, 3000])
+def test_lane_matches_count_only_at_whole_units(pad: int) -> None:
+    """A lane is 16-bit units: a pattern found at an odd byte offset straddles two characters and is
+    no match, in a short lane (one scan) and a long one (arrays; one-unit patterns from a table)."""
+    from hegui.moderation.keyword import _LaneMatcher
+
+    lane = _LaneMatcher([b"\x11\x22\x33\x44", b"\x55\x66"], "auto")
+    filler = b"\x77\x78" * pad
+    # Both patterns at odd offsets (straddling), then the same bytes on whole units.
+    data = filler + b"\x99" + b"\x11\x22\x33\x44\x55\x66" + b"\x99" + b"\x11\x22\x33\x44\x55\x66"
+    data += b"\x99\x99" + filler
+    whole = 2 * pad + 8
+    expected = [(0, whole, whole + 4), (1, whole + 4, whole + 6)]
+    assert sorted(lane.scan(data)) == expected
+    if pad > 1000:
+        pids, starts, ends = lane.scan_arrays(data)
+        assert sorted(zip(pids.tolist(), starts.tolist(), ends.tolist(), strict=True)) == expected

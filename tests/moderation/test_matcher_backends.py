@@ -74,6 +74,8 @@ def test_backends_agree_with_brute_force_in_block_and_stream_mode(
         assert matcher.backend == name
         assert matcher.scan(data) == expected, name
         assert stream_all(matcher, chunks) == expected, name
+        pids, starts, ends = matcher.scan_arrays(data)
+        assert list(zip(pids.tolist(), starts.tolist(), ends.tolist(), strict=True)) == expected, name
 
 
 @given(st.lists(st.sampled_from(["法轮", "轮功", "法轮功", "a", "aa", "😀😀"]), min_size=1, max_size=6),

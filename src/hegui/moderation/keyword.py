@@ -36,7 +36,7 @@ from hegui.moderation.keyword_pinyin import (
     pinyin_matches,
 )
 from hegui.moderation.lexicon.model import ALL_TRANSFORMS, ContextRule, Lexicon, MatchMode, Term, Transform
-from hegui.moderation.matcher import Matcher, build_matcher
+from hegui.moderation.matcher import MatchArrays, Matcher, build_matcher
 from hegui.moderation.normalize import batch, fast, verify
 from hegui.moderation.normalize.chars import normalize_char_cached, normalize_term
 from hegui.moderation.normalize.fast import lane_pattern
@@ -135,10 +135,24 @@ class _LaneMatcher:
 
     def scan(self, data: bytes) -> list[tuple[int, int, int]]:
         """(pattern id, start byte, end byte) of the aligned matches."""
-        if self._units is None or len(data) <= _UNIT_TABLE_FROM:
+        if self._units is None or len(data) <= _LONG_LANE:
             return [m for m in self.whole.scan(data) if m[1] % 2 == 0]
-        longer = [m for m in self._longer_matcher().scan(data) if m[1] % 2 == 0]
-        return longer + _unit_matches(self._units, data)
+        return list(zip(*(column.tolist() for column in self.scan_arrays(data)), strict=True))
+
+    def scan_arrays(self, data: bytes) -> MatchArrays:
+        """``scan`` of a long lane as arrays (not sorted: the one-unit patterns' matches come last)."""
+        units = self._units
+        pids, starts, ends = (self.whole if units is None else self._longer_matcher()).scan_arrays(data)
+        aligned = (starts & 1) == 0
+        pids, starts, ends = pids[aligned], starts[aligned], ends[aligned]
+        if units is not None:
+            ids = units.take(np.frombuffer(data, dtype="<u2"))
+            at = (ids >= 0).nonzero()[0]
+            if len(at):
+                pids = np.concatenate((pids, ids.take(at).astype(np.int64)))
+                starts = np.concatenate((starts, 2 * at))
+                ends = np.concatenate((ends, 2 * at + 2))
+        return pids, starts, ends
 
     def _longer_matcher(self) -> Matcher:
         longer = self._longer  # (built once, then only read: no lock needed to read it)
@@ -369,9 +383,14 @@ class KeywordDetector(Detector):
                 continue
             if lane is channel.plain:
                 plain_data = data
-            found = matcher.scan(data)
-            if len(found) >= _VECTORIZED_FROM:
-                found = self._trusted_hits(text, channel, name, found, hits)
+            if len(data) > _LONG_LANE:  # a long text: its matches as arrays, the trusted ones vectorized
+                pids, starts, ends = matcher.scan_arrays(data)
+                if len(pids) >= _VECTORIZED_FROM:
+                    found = self._trusted_hits(text, channel, name, (pids, starts, ends), hits)
+                else:
+                    found = list(zip(pids.tolist(), starts.tolist(), ends.tolist(), strict=True))
+            else:
+                found = matcher.scan(data)
             entries, trusted, texts, word = patterns.entries, self._trusted, self._texts, self._word
             plain_patterns = self._plain_patterns
             n = len(text)
@@ -408,25 +427,27 @@ class KeywordDetector(Detector):
                         hits.append((sb // 4, _EXACT, -(eb // 4), idx))
         return hits, allowed, channel
 
-    def _trusted_hits(self, text: str, channel: fast.Channel, lane: str,
-                      found: list[tuple[int, int, int]], hits: list[Hit]) -> list[tuple[int, int, int]]:
+    def _trusted_hits(self, text: str, channel: fast.Channel, lane: str, found: MatchArrays,
+                      hits: list[Hit]) -> list[tuple[int, int, int]]:
         """The loop above, vectorized for the many matches of a long text whose pattern stands only
         for main forms of trusted terms (most of them): their hits are added to ``hits``; the other
         matches are returned for the loop."""
-        arr = np.asarray(found, dtype=np.int64)
+        pids, match_starts, match_ends = found
         first_entry, counts, entry_terms = self._trusted_entries(lane)
-        pids = arr[:, 0]
-        simple = counts[pids] > 0
-        rest = [found[k] for k in np.flatnonzero(~simple).tolist()]
+        simple = counts.take(pids) > 0
+        other = ~simple
+        rest = list(zip(pids[other].tolist(), match_starts[other].tolist(), match_ends[other].tolist(),
+                        strict=True))
         if not simple.any():
-            return found
+            return rest
         # One row per (match, term): the match's span repeated for each term its pattern stands for.
-        per_match = counts[pids[simple]]
+        simple_pids = pids[simple]
+        per_match = counts.take(simple_pids)
         row_of = np.repeat(np.arange(len(per_match)), per_match)
         offsets = np.arange(len(row_of)) - np.repeat(np.cumsum(per_match) - per_match, per_match)
-        terms = entry_terms[first_entry[pids[simple]][row_of] + offsets]
-        first = (arr[simple, 1] // 2)[row_of]
-        after = (arr[simple, 2] // 2)[row_of]
+        terms = entry_terms.take(first_entry.take(simple_pids)[row_of] + offsets)
+        first = (match_starts[simple] // 2)[row_of]
+        after = (match_ends[simple] // 2)[row_of]
         origin = channel.origin
         starts = origin[first]
         ends = origin[after - 1] + 1
@@ -595,21 +616,12 @@ class KeywordDetector(Detector):
         return parts
 
 
-# Lane bytes (two a character) from which one-unit patterns are looked up in a table, not scanned.
-_UNIT_TABLE_FROM = 2 * 2048
+# Lane bytes (two a character) from which a text is long: one-unit patterns are looked up in a table,
+# not scanned, and the matches come as arrays (``_LaneMatcher.scan_arrays``).
+_LONG_LANE = 2 * 2048
 # Matches of one lane scan from which the trusted ones are handled with numpy (``_trusted_hits``):
 # below, the per-call cost of a dozen numpy steps outweighs the Python per match it saves.
 _VECTORIZED_FROM = 256
-
-
-def _unit_matches(units: npt.NDArray[np.int32], data: bytes) -> list[tuple[int, int, int]]:
-    """The one-unit patterns' matches in lane ``data``: (pattern id, start byte, end byte)."""
-    ids = units.take(np.frombuffer(data, dtype="<u2"))
-    at = np.flatnonzero(ids >= 0)
-    if not len(at):
-        return []
-    starts = 2 * at
-    return list(zip(ids[at].tolist(), starts.tolist(), (starts + 2).tolist(), strict=True))
 
 
 def _normalized(channel: fast.Channel, start: int, end: int) -> str:

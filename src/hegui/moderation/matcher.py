@@ -11,9 +11,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar
 
+import numpy as np
+import numpy.typing as npt
+
 # A match: (pattern index, start byte, end byte) — end exclusive, offsets into the scanned bytes
 # (for streams: into the concatenation of everything fed so far).
 Match = tuple[int, int, int]
+# The same matches as three int64 arrays: pattern indexes, start bytes, end bytes.
+MatchArrays = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]
 
 
 class MatchStream(ABC):
@@ -35,6 +40,15 @@ class Matcher(ABC):
     def scan(self, data: bytes) -> list[Match]:
         """All matches in ``data``, sorted by (end, pattern index)."""
 
+    def scan_arrays(self, data: bytes) -> MatchArrays:
+        """``scan`` as arrays (same matches, same order): for callers that go on with numpy, a long
+        text's thousands of matches need not become tuples first."""
+        found = self.scan(data)
+        if not found:
+            return no_matches()
+        columns = np.asarray(found, dtype=np.int64)
+        return columns[:, 0].copy(), columns[:, 1].copy(), columns[:, 2].copy()
+
     @abstractmethod
     def stream(self) -> MatchStream:
         """A new stream: chunked scanning that finds matches crossing chunk boundaries."""
@@ -42,6 +56,11 @@ class Matcher(ABC):
     @property
     @abstractmethod
     def pattern_count(self) -> int: ...
+
+
+def no_matches() -> MatchArrays:
+    empty = np.zeros(0, dtype=np.int64)
+    return empty, empty, empty
 
 
 def build_matcher(

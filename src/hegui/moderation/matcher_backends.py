@@ -28,8 +28,10 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from hegui.core.errors import ConfigError
-from hegui.moderation.matcher import Match, Matcher, MatchStream
+from hegui.moderation.matcher import Match, MatchArrays, Matcher, MatchStream, no_matches
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +122,9 @@ class HyperscanMatcher(Matcher):
         self._hs: Any = hyperscan
         self._count = len(patterns)
         self._lengths = [len(p) for p in patterns]
+        self._length_array = np.asarray(self._lengths, dtype=np.int64)
+        # scan_arrays packs a match as end << _id_bits | pattern index: one int, sorted as (end, id).
+        self._id_bits = max(1, len(patterns).bit_length())
         # Hyperscan ids are the caller's pattern indexes; empty patterns are left out.
         self._ids = [i for i, p in enumerate(patterns) if p]
         self._patterns = [patterns[i] for i in self._ids]
@@ -147,6 +152,25 @@ class HyperscanMatcher(Matcher):
         self._block_db.scan(data, match_event_handler=on_match, scratch=self._scratch("block"))
         out.sort(key=_sort_key)
         return out
+
+    def scan_arrays(self, data: bytes) -> MatchArrays:
+        if self._block_db is None or not data:
+            return no_matches()
+        packed: list[int] = []
+        append = packed.append
+        bits = self._id_bits
+
+        def on_match(pid: int, _start: int, end: int, _flags: int, _ctx: object) -> None:
+            append(end << bits | pid)  # (one int: no tuple, no lookup per match)
+
+        self._block_db.scan(data, match_event_handler=on_match, scratch=self._scratch("block"))
+        if not packed:
+            return no_matches()
+        matches = np.asarray(packed, dtype=np.int64)
+        matches.sort()
+        pids = matches & ((1 << bits) - 1)
+        ends = matches >> bits
+        return pids, ends - self._length_array[pids], ends
 
     def stream(self) -> MatchStream:
         if not self._ids:
