@@ -16,6 +16,7 @@ import bisect
 import functools
 import gc
 import logging
+import operator
 import threading
 import unicodedata
 from collections import defaultdict
@@ -57,6 +58,8 @@ _LATIN_EDGE_VIAS = frozenset({"initials", "pinyin"})
 _VIAS = ("exact", "normalized", "split", "homophone", "pinyin", "initials")
 _VIA_RANK = {via: rank for rank, via in enumerate(_VIAS)}
 _EXACT, _NORMALIZED, _HOMOPHONE = _VIA_RANK["exact"], _VIA_RANK["normalized"], _VIA_RANK["homophone"]
+# Findings that start together are ordered by (end, risk).
+_END_AND_RISK = operator.attrgetter("span", "risk")
 # Finding texts kept for this many (term, spelling) pairs at most (see _explain).
 _MAX_EXPLAINED = 50_000
 # No combining mark (categories Mn, Me) lies below U+0300: most characters need no category lookup.
@@ -200,7 +203,7 @@ class KeywordDetector(Detector):
         self._word_mask: npt.NDArray[np.bool_] | None = None
         self._word = [t.mode is MatchMode.WORD for t in self.terms]
         self._texts = [t.text for t in self.terms]
-        self._risks = [t.risk for t in self.terms]
+        self._has_context = [t.text in self._context for t in self.terms]
         self._explained: dict[int, tuple[str, float, str, Mapping[str, str]]] = {}
         self._transforms = [t.transforms for t in self.terms]
         # Hits of these terms in the scan channel need no verification: the channel IS their form.
@@ -556,39 +559,33 @@ class KeywordDetector(Detector):
             reach.append(max(b, reach[-1]) if reach else b)
         hits.sort()  # by start, best spelling first, longest first
         last_end: dict[int, int] = {}  # term -> end of its last kept hit
-        kept: list[Hit] = []
-        context, texts = self._context, self._texts
+        has_context, explained, name = self._has_context, self._explained, self.name
+        out: list[Finding] = []
         shared: list[int] = []  # where a kept hit starts where the one before it does
         previous_start = -1
-        for hit in hits:
-            start, _rank, neg_end, term = hit
+        for start, rank, neg_end, term in hits:
             if last_end.get(term, -1) > start:
                 continue  # overlapping hit of the same term: one finding
+            end = -neg_end
             if allowed:
                 k = bisect.bisect_right(allow_starts, start)
-                if k and reach[k - 1] >= -neg_end:
+                if k and reach[k - 1] >= end:
                     continue
-            if context and texts[term] in context and not self._context_ok(channel, term, start, -neg_end):
+            if has_context[term] and not self._context_ok(channel, term, start, end):
                 continue
-            last_end[term] = -neg_end
+            last_end[term] = end
             if start == previous_start:
-                shared.append(len(kept))
+                shared.append(len(out))
             previous_start = start
-            kept.append(hit)
-        if shared:  # findings are ordered by (span, risk): reorder each group of hits starting together
-            risk = self._risks
+            parts = explained.get(term * 8 + rank) or self._explain(term, rank)
+            out.append(Finding(name, parts[0], parts[1], (start, end), text[start:end], parts[2], parts[3]))
+        if shared:  # findings are ordered by (span, risk): reorder each group of findings starting together
             first = shared[0] - 1
             for k, at in enumerate(shared):
-                if k + 1 == len(shared) or shared[k + 1] != at + 1:  # the group's last hit
-                    kept[first:at + 1] = sorted(kept[first:at + 1], key=lambda h: (-h[2], risk[h[3]]))
+                if k + 1 == len(shared) or shared[k + 1] != at + 1:  # the group's last finding
+                    out[first:at + 1] = sorted(out[first:at + 1], key=_END_AND_RISK)
                     if k + 1 < len(shared):
                         first = shared[k + 1] - 1
-        explained, name = self._explained, self.name
-        out: list[Finding] = []
-        for start, rank, neg_end, term in kept:
-            parts = explained.get(term * 8 + rank) or self._explain(term, rank)
-            out.append(Finding(name, parts[0], parts[1], (start, -neg_end), text[start:-neg_end], parts[2],
-                               parts[3]))
         return out
 
     def _context_ok(self, channel: fast.Channel, term: int, start: int, end: int) -> bool:

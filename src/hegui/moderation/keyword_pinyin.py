@@ -40,7 +40,7 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from hegui.moderation.matcher import Matcher
+from hegui.moderation.matcher import MatchArrays, Matcher
 from hegui.moderation.normalize import fast
 
 # Tier limits in term characters: terms of up to 8, up to 24, longer (each tier's window width is its
@@ -157,8 +157,8 @@ def pinyin_matches(channel: fast.Channel, tiers: Sequence[PinyinTier],
         else:
             units = fast.window_units(all_units, index)
             data, starts = fast.spell_units(units)
-        found = matcher.scan(data)
-        if not found:
+        found = matcher.scan_arrays(data)
+        if not len(found[0]):
             continue
         for pid, first, last in _whole_with_letter(found, units, starts):
             if index is not None:
@@ -298,14 +298,12 @@ def _short_pieces(runs: list[tuple[int, int]], origin: fast.I64) -> list[tuple[i
     return out
 
 
-def _whole_with_letter(found: list[tuple[int, int, int]], units: fast.U16, starts: fast.I64
-                       ) -> list[tuple[int, int, int]]:
+def _whole_with_letter(found: MatchArrays, units: fast.U16, starts: fast.I64) -> list[tuple[int, int, int]]:
     """(pattern id, first, last code) of the pinyin matches that begin and end on whole characters
     (西安 is not 先) and hold a Latin letter (without one, the sound lane already found it as a
     homophone). ``starts``: where each code's spelling begins (``fast.spell``). Vectorized: around
     letters most matches are plain homophones, thrown away here."""
-    arr = np.asarray(found, dtype=np.int64)
-    sb, eb = arr[:, 1], arr[:, 2]
+    pids, sb, eb = found
     first = np.searchsorted(starts, sb, side="right") - 1
     after = np.searchsorted(starts, eb, side="left")  # eb <= starts[-1]: always a valid index
     whole = (starts[first] == sb) & (starts[after] == eb)
@@ -314,7 +312,7 @@ def _whole_with_letter(found: list[tuple[int, int, int]], units: fast.U16, start
     before = np.zeros(len(units) + 1, dtype=np.int64)
     np.cumsum(fast.letter_digits().take(units) != 0, out=before[1:], dtype=np.int64)
     lettered = before[last + 1] > before[first]
-    return list(zip(arr[whole, 0][lettered].tolist(), first[lettered].tolist(), last[lettered].tolist(),
+    return list(zip(pids[whole][lettered].tolist(), first[lettered].tolist(), last[lettered].tolist(),
                     strict=True))
 
 
