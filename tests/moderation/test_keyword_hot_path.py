@@ -270,13 +270,29 @@ def _pinyin_hits(detector: KeywordDetector, text: str, *, filtered: bool) -> set
     return {hit for hit in hits if hit[1] in pinyin_ranks}
 
 
-@settings(max_examples=200, deadline=None)
+def _letters_detector() -> KeywordDetector:
+    """Terms that hold Latin letters literally (the pieces of such letters open no window alone)."""
+    return KeywordDetector([Lexicon("letters", "1", terms=[
+        Term("傻b", "A2.1"), Term("qq群", "A1.8"), Term("ak47步枪", "A1.8"), Term("a片", "A1.8"),
+        Term("x光机", "A1.8"), Term("法轮功", "A1.1"), Term("知识", "A1.8")])])
+
+
+@settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from(["法轮功", "法lun功", "falungong", "fa", "lun", "gong", "xi", "jin", "ping",
                                  "习近平", "cpu", "the", "emmm", "a", "q", "ﬀ", "f\u0336a\u0336", "\u200b",
                                  " ", "。", "-", "看", "1", "x" * 5, "zhonghua", "国务院", "guowuyuan",
                                  "ban公室", "fayanren", "法", "轮", "功", "习", "近", "平", "kaiche", "开",
-                                 "che", "bing", "毒", "du", "中华人民", "gongheguo"]), max_size=30),
+                                 "che", "bing", "毒", "du", "中华人民", "gongheguo", "b", "sha", "傻", "qq",
+                                 "qun", "群", "ak", "47", "buqiang", "bu", "枪", "pian", "片", "x", "guang",
+                                 "光", "ji", "机", "ip", "gdp", "nba", "zh", "i", "sh", "知"]), max_size=30),
        st.booleans())
+@example(["sha", "b"], False)  # a literal letter after a spelled syllable
+@example(["看", "shab", "看"], True)
+@example(["qq", "qun"], False)
+@example(["ak", "47", "buqiang"], True)
+@example(["x", "guang", "ji"], False)
+@example(["b", " ", "sha"], False)
+@example(["zh", " ", "i", " ", "sh", " ", "i"], True)  # every piece part of a syllable, none one
 @example(["cpu", "falungong"], False)  # an impossible piece right before a possible one
 @example(["看", "zhonghua", "人民共和国国务院新闻办公室发言人今天在北京表示"], True)
 @example(["中华人民共和国国务院新闻办公室发言人今天在北京", "biaoshi", "看"], False)
@@ -287,8 +303,56 @@ def test_piece_filters_keep_every_pinyin_hit(pieces: list[str], long_text: bool)
     text = "".join(pieces)
     if long_text:
         text += "中" * keyword_pinyin.SHORT_TEXT + "q"
-    for detector in (_detector(), _long_detector()):
+    for detector in (_detector(), _long_detector(), _letters_detector()):
         assert _pinyin_hits(detector, text, filtered=True) == _pinyin_hits(detector, text, filtered=False)
+
+
+def test_only_short_pieces_of_literal_letters_between_non_letters_open_no_window() -> None:
+    """b站, x光, gdp, ip: such pieces hold no spelled syllable; a piece that can (a, nba, shab) or
+    that touches a dropped character (its syllable may go on beyond it) is kept."""
+    detector = _letters_detector()
+    syllables = detector._syllable_pieces
+    for literal in ("b", "x", "qq", "ak", "ip", "gdp", "bb", "xqq"):
+        assert not syllables.possible(literal), literal
+    for spelled in ("a", "nba", "shab", "qun", "fa", "lun", "xqqa", "bsha"):
+        assert syllables.possible(spelled), spelled
+    tiers = [t for _p, t in detector._pinyin_matchers]
+    for pad in (1, keyword_pinyin.SHORT_TEXT):
+        filler = "看" * pad
+        # Literal letters only: no window at all. (Without the table x's window spells "xguangji",
+        # a candidate for x光机 — which the lane finds as written anyway.)
+        text = f"{filler}b站和x光机，gdp与ip看{filler}"
+        assert keyword_pinyin.pinyin_matches(scan_channel(text), tiers, syllables=syllables) == []
+        assert keyword_pinyin.pinyin_matches(scan_channel(text), tiers) != []
+        assert {f.meta["term"]: f.meta["via"] for f in detector.detect(text)} == {"x光机": "exact"}
+        # A piece next to a dropped character is kept: q q 群 spells qq群's literal letters apart.
+        found = {f.meta["term"]: f.meta["via"]
+                 for f in detector.detect(f"{filler}看shab，q q qun，x光ji，zh i sh i{filler}")}
+        assert found == {"傻b": "pinyin", "qq群": "pinyin", "x光机": "pinyin", "知识": "pinyin"}
+
+
+def test_syllable_pieces_table_equals_a_split_search() -> None:
+    """The vectorized table equals a plain search over the splits of every string of <= 3 letters."""
+    import itertools
+    import string
+
+    syllables = {"a", "e", "o", "n", "fa", "lun", "gong", "sha", "ba", "ji", "qun", "bu", "xi"}
+    literal = {"b", "qq", "x", "ak", "bb", "ip"}
+    table = keyword_pinyin.syllable_pieces(syllables, literal)
+
+    def holds_syllable(piece: str) -> bool:
+        best = [1] + [0] * len(piece)  # 0: no split, 1: literal runs only, 2: with a syllable
+        for i in range(len(piece)):
+            for j in range(i + 1, len(piece) + 1):
+                unit = 2 if piece[i:j] in syllables else 1 if piece[i:j] in literal else 0
+                if best[i] and unit:
+                    best[j] = max(best[j], best[i], unit)
+        return best[-1] == 2
+
+    for k in (1, 2, 3):
+        for letters in itertools.product(string.ascii_lowercase, repeat=k):
+            piece = "".join(letters)
+            assert table.possible(piece) == holds_syllable(piece), piece
 
 
 def test_piece_filter_knows_which_letters_a_pinyin_spelling_can_hold() -> None:

@@ -17,6 +17,7 @@ import functools
 import gc
 import logging
 import operator
+import re
 import threading
 import unicodedata
 from collections import defaultdict
@@ -35,13 +36,20 @@ from hegui.moderation.keyword_pinyin import (
     PieceFilter,
     PinyinTier,
     pinyin_matches,
+    syllable_pieces,
 )
 from hegui.moderation.lexicon.model import ALL_TRANSFORMS, ContextRule, Lexicon, MatchMode, Term, Transform
 from hegui.moderation.matcher import MatchArrays, Matcher, build_matcher
 from hegui.moderation.normalize import batch, fast, verify
 from hegui.moderation.normalize.chars import normalize_char_cached, normalize_term
 from hegui.moderation.normalize.fast import lane_pattern
-from hegui.moderation.normalize.sound import polyphonic_chars, second_readings, sound_of_chars
+from hegui.moderation.normalize.sound import (
+    all_readings,
+    char_sound,
+    polyphonic_chars,
+    second_readings,
+    sound_of_chars,
+)
 from hegui.moderation.normalize.verify import MIN_INITIALS_CHARS, TermForms, accept
 
 if TYPE_CHECKING:
@@ -58,6 +66,17 @@ _LATIN_EDGE_VIAS = frozenset({"initials", "pinyin"})
 _VIAS = ("exact", "normalized", "split", "homophone", "pinyin", "initials")
 _VIA_RANK = {via: rank for rank, via in enumerate(_VIAS)}
 _EXACT, _NORMALIZED, _HOMOPHONE = _VIA_RANK["exact"], _VIA_RANK["normalized"], _VIA_RANK["homophone"]
+_LATIN_RUN = re.compile("[a-z]+")
+
+
+@functools.lru_cache(maxsize=8)
+def _syllable_pieces(literal_runs: frozenset[str]) -> PieceFilter:
+    """``syllable_pieces`` with every reading as a syllable (small detectors share a few)."""
+    syllables = {r for readings in all_readings().values() for r in readings}
+    syllables.update(char_sound(d) for d in "0123456789")
+    return syllable_pieces(syllables, literal_runs)
+
+
 # Findings that start together are ordered by (end, risk).
 _END_AND_RISK = operator.attrgetter("span", "risk")
 # Finding texts kept for this many (term, spelling) pairs at most (see _explain).
@@ -223,20 +242,23 @@ class KeywordDetector(Detector):
         gc.disable()
         try:
             key = keyword_cache.compiled_key(self.terms, self._allow_norm)
-            state = keyword_cache.load(key, len(self.terms), 9)
+            state = keyword_cache.load(key, len(self.terms), 10)
             if state is not None:
                 (self._trusted, self._plain_forms, self._plain_patterns, self._transforms,
-                 self._sound, self._plain, self._raw, self._pinyin_tiers, packed) = state
+                 self._sound, self._plain, self._raw, self._pinyin_tiers, packed, packed_syllables) = state
                 piece_filters = [PieceFilter.unpacked(p) for p in packed]
+                syllables = PieceFilter.unpacked(packed_syllables)
             else:
-                self._compile()
+                literal_runs = self._compile()
                 for patterns in (self._sound, self._plain, self._raw,
                                  *(p for _w, p in self._pinyin_tiers)):
                     patterns.freeze()
                 piece_filters = [PieceFilter.of(list(p.index)) for _w, p in self._pinyin_tiers]
+                syllables = _syllable_pieces(frozenset(literal_runs))
                 keyword_cache.store(key, (self._trusted, self._plain_forms, self._plain_patterns,
                                           self._transforms, self._sound, self._plain, self._raw,
-                                          self._pinyin_tiers, [f.packed() for f in piece_filters]))
+                                          self._pinyin_tiers, [f.packed() for f in piece_filters],
+                                          syllables.packed()))
         finally:
             if gc_was_on:
                 gc.enable()
@@ -251,6 +273,8 @@ class KeywordDetector(Detector):
                  for (width, patterns), pieces in zip(self._pinyin_tiers, piece_filters, strict=True)
                  if (matcher := patterns.build(backend)) is not None]
         long_tier = len(self._pinyin_tiers[-1][1].index) > 0
+        # Which short letter pieces between non-letters can hold a spelled syllable (keyword_pinyin).
+        self._syllable_pieces = syllables
         self._pinyin_matchers = built[:-1] if long_tier else built
         self._long_pinyin = built[-1] if long_tier else None
         self._raw_matcher = self._raw.build(backend)
@@ -265,7 +289,10 @@ class KeywordDetector(Detector):
 
     # ------------------------------------------------------------------ compile
 
-    def _compile(self) -> None:
+    def _compile(self) -> set[str]:
+        """Fill the pattern sets; returns the runs of Latin letters that pinyin-spelled terms hold
+        literally (see keyword_pinyin.syllable_pieces)."""
+        literal_runs: set[str] = set()
         normal = [i for i, t in enumerate(self.terms) if t.mode is not MatchMode.EXACT]
         lanes = batch.term_lanes([self.terms[i].text for i in normal])
         sound_lane, plain_lane = self._sound.add, self._plain.add
@@ -295,6 +322,7 @@ class KeywordDetector(Detector):
                 plain_lane(lanes.plain_pattern[k], (i, "main"))
             spelled_too = lanes.has_sound[k] and Transform.PINYIN in transforms
             if spelled_too:
+                literal_runs.update(_LATIN_RUN.findall(plain))
                 tier = bisect.bisect_left(PINYIN_TIERS, len(plain))
                 width, patterns = tiers[tier]
                 tiers[tier] = (max(width, len(plain)), patterns)
@@ -325,6 +353,7 @@ class KeywordDetector(Detector):
                 self._raw.add(term.text.encode("utf-32-le", "surrogatepass"), (i, "exact"))
         for k, phrase in enumerate(self._allow_norm):
             self._plain.add(lane_pattern(phrase), (-1 - k, "allow"))
+        return literal_runs
 
     def _add_long_pinyin(self, i: int, plain: str, spellings: list[str], second: _Spelling) -> None:
         """A long term's pinyin spellings go to the last tier, and ANCHORS to the one before: the
@@ -524,7 +553,8 @@ class KeywordDetector(Detector):
     def _pinyin_candidates(self, text: str, channel: fast.Channel, hits: list[Hit]) -> None:
         tiers = self._pinyin_matchers
         anchors: list[tuple[int, int]] = []
-        for tier, pid, start, end in pinyin_matches(channel, [t for _p, t in tiers]):
+        syllables = self._syllable_pieces
+        for tier, pid, start, end in pinyin_matches(channel, [t for _p, t in tiers], syllables=syllables):
             for idx, kind in tiers[tier][0].entries[pid]:
                 if kind == "anchor":
                     anchors.append((start, end))
@@ -532,7 +562,8 @@ class KeywordDetector(Detector):
                     self._verify(text, idx, start, end, hits)
         if anchors and self._long_pinyin is not None:
             patterns, long_tier = self._long_pinyin
-            for _tier, pid, start, end in pinyin_matches(channel, [long_tier], around=anchors):
+            for _tier, pid, start, end in pinyin_matches(channel, [long_tier], around=anchors,
+                                                          syllables=syllables):
                 for idx, _kind in patterns.entries[pid]:
                     self._verify(text, idx, start, end, hits)
 

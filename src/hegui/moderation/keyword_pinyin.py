@@ -27,6 +27,15 @@ some other way — exact, normalized, homophone — is a lane hit anyway, or a h
 reading, which the lanes do not look for either.) Anchors are not word-bounded, so the tier holding
 them keeps the pieces the long tier's spellings can hold too (a piece may cross from one chunk into
 the next).
+
+Many letters of Chinese text stand alone between characters (b站, x光, gdp, ip): a term may hold
+such letters *literally* (傻b, qq群), but a pinyin-spelled hit spells at least one of its characters,
+and a piece whose both edges touch a non-letter (or the text's edge) holds whole units of the term:
+syllables spelled out and letter runs the term holds literally. A short such piece that splits into
+literal runs only (``syllable_pieces`` says which can hold a syllable) holds no spelled character:
+the hit's spelled characters lie in other pieces, whose windows reach over it (a literal letter is
+one channel character per term character, like a CJK one), so it opens no window of its own. A piece
+next to a dropped character (f a l u n: the letters of one syllable may be split) is always kept.
 """
 
 from __future__ import annotations
@@ -34,7 +43,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -116,6 +125,35 @@ class PieceFilter:
         return known
 
 
+def _code(piece: str) -> int:
+    return sum((ord(c) - 0x60) * p for c, p in zip(piece, _POWERS, strict=False))
+
+
+def syllable_pieces(syllables: Iterable[str], literal_runs: Iterable[str]) -> PieceFilter:
+    """The pieces of up to ``GRAM`` letters that can hold a spelled syllable: those that split into
+    units — ``syllables`` (every reading) and the ``literal_runs`` of letters terms hold — at least
+    one of them a syllable. Built for every such string at once: for each length, the best split of
+    each string from its prefixes' results (0 = no split, 1 = literal runs only, 2 = a syllable)."""
+    kind = np.zeros(_BASE ** GRAM, dtype=np.int8)
+    for unit_kind, units in ((1, literal_runs), (2, syllables)):
+        for unit in units:
+            if 0 < len(unit) <= GRAM and unit.isascii() and unit.isalpha() and unit.islower():
+                kind[_code(unit)] = max(unit_kind, kind[_code(unit)])
+    best = np.zeros(_BASE ** GRAM, dtype=np.int8)
+    best[0] = 1  # the empty prefix
+    for k in range(1, GRAM + 1):
+        digits = np.indices((26,) * k).reshape(k, -1) + 1  # every string of k letters, one per column
+        codes = sum(digits[i].astype(np.int64) * _POWERS[i] for i in range(k))
+        result = np.zeros(codes.shape, dtype=np.int8)
+        for j in range(k):  # the last unit = letters j..k-1
+            prefix = best[codes % _POWERS[j]] if j else best[np.zeros_like(codes)]
+            unit = kind[codes // _POWERS[j]]
+            result = np.maximum(result, np.where((prefix > 0) & (unit > 0), np.maximum(prefix, unit), 0))
+        best[codes] = result
+    best[0] = 0
+    return PieceFilter(best == 2)
+
+
 class PinyinTier(NamedTuple):
     """One tier as ``pinyin_matches`` scans it: window reach width - 1; ``pieces`` None = no filter."""
 
@@ -125,18 +163,21 @@ class PinyinTier(NamedTuple):
 
 
 def pinyin_matches(channel: fast.Channel, tiers: Sequence[PinyinTier],
-                   around: Sequence[tuple[int, int]] | None = None) -> list[PinyinMatch]:
+                   around: Sequence[tuple[int, int]] | None = None,
+                   syllables: PieceFilter | None = None) -> list[PinyinMatch]:
     """Candidate pinyin matches for ``tiers`` in the channel's text; with ``around`` (spans of the
-    original text), only in the windows that overlap one of them."""
+    original text), only in the windows that overlap one of them; with ``syllables``
+    (``syllable_pieces``), short pieces between non-letters that hold no syllable open no window in
+    the tiers that filter their pieces."""
     letters = channel.letters
     if not tiers or not len(letters):
         return []
     ranges = None if around is None else _lane_ranges(channel, around)
     if len(channel.origin) <= SHORT_TEXT:
-        return _short_text(channel, tiers, ranges)
+        return _short_text(channel, tiers, ranges, syllables)
     # (the lane's units as scanned, not its codes: a long text's sound codes are never built)
     all_units = channel.sound_units
-    pieces = _Pieces(letters, all_units, channel.origin)
+    pieces = _Pieces(letters, all_units, channel.origin, syllables)
     out: list[PinyinMatch] = []
     whole: tuple[bytes, fast.I64] | None = None
     origin = channel.origin
@@ -172,17 +213,20 @@ class _Pieces:
     the substring of up to ``GRAM`` letters starting there within its piece; filters look the codes
     up and keep the letters of pieces whose every code they know."""
 
-    def __init__(self, letters: fast.I64, units: fast.U16, origin: fast.I64) -> None:
+    def __init__(self, letters: fast.I64, units: fast.U16, origin: fast.I64,
+                 syllables: PieceFilter | None = None) -> None:
         self.letters = letters
         n = len(letters)
         # A piece ends where the next letter is not the next lane character or does not come from
         # the next character of the text (something was dropped between them, or one character
         # expanded to several).
+        lane_next = np.diff(letters) == 1
         new = np.ones(n, dtype=np.bool_)
-        new[1:] = (np.diff(letters) != 1) | (np.diff(origin[letters]) != 1)
+        new[1:] = ~lane_next | (np.diff(origin[letters]) != 1)
         self.piece_of = np.cumsum(new) - 1
         self.firsts = np.flatnonzero(new)
-        ends = np.append(self.firsts[1:], n)[self.piece_of]  # each letter's piece end (exclusive)
+        piece_ends = np.append(self.firsts[1:], n)
+        ends = piece_ends[self.piece_of]  # each letter's piece end (exclusive)
         left = ends - np.arange(n)  # letters from here to the piece end
         digits = np.zeros(n + GRAM, dtype=np.int64)
         digits[:n] = fast.letter_digits().take(units.take(letters))
@@ -190,10 +234,23 @@ class _Pieces:
         for k in range(1, GRAM):
             code += np.where(left > k, digits[k:k + n], 0) * _POWERS[k]
         self.codes = code
+        # Pieces that open no window (module doc): short, a non-letter lane character (or the lane's
+        # edge) on both sides, no syllable in any split.
+        self.literal_only: npt.NDArray[np.bool_] | None = None
+        if syllables is not None:
+            after_letter = np.zeros(n, dtype=np.bool_)  # the lane character before is a letter
+            after_letter[1:] = lane_next
+            before_letter = np.zeros(n, dtype=np.bool_)  # the lane character after is a letter
+            before_letter[:-1] = lane_next
+            lasts = piece_ends - 1
+            self.literal_only = (~after_letter[self.firsts] & ~before_letter[lasts]
+                                 & (piece_ends - self.firsts <= GRAM) & ~syllables.table[code[self.firsts]])
 
     def possible_letters(self, piece_filter: PieceFilter) -> fast.I64:
         unknown = (~piece_filter.table[self.codes]).astype(np.int64)
         ok = np.add.reduceat(unknown, self.firsts) == 0
+        if self.literal_only is not None:
+            ok &= ~self.literal_only
         kept: fast.I64 = self.letters[ok[self.piece_of]]
         return kept
 
@@ -220,7 +277,8 @@ def _windows_overlapping(index: fast.I64, ranges: list[tuple[int, int]]) -> fast
 
 
 def _short_text(channel: fast.Channel, tiers: Sequence[PinyinTier],
-                ranges: list[tuple[int, int]] | None = None) -> list[PinyinMatch]:
+                ranges: list[tuple[int, int]] | None = None,
+                syllables: PieceFilter | None = None) -> list[PinyinMatch]:
     """Each tier's windows are cut from the sound lane as str slices and spelled with one
     ``str.translate`` each; where a spelled character begins is worked out only for the few matches.
     With ``ranges``, only the windows overlapping one of them."""
@@ -229,7 +287,13 @@ def _short_text(channel: fast.Channel, tiers: Sequence[PinyinTier],
     n = len(lane)
     table = fast.spelling_list()
     origin = channel.origin
-    pieces = _short_pieces(runs, origin) if any(t.pieces is not None for t in tiers) else runs
+    pieces = runs
+    if any(t.pieces is not None for t in tiers):
+        pieces = _short_pieces(runs, origin)
+        if syllables is not None:  # a piece filling a whole run is between non-letters
+            whole_runs = set(runs)
+            pieces = [(a, b) for a, b in pieces if b - a > GRAM or (a, b) not in whole_runs
+                      or syllables.possible(lane[a:b])]
     out: list[PinyinMatch] = []
     for tier, (width, matcher, piece_filter) in enumerate(tiers):
         kept = runs if piece_filter is None else [
