@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -167,13 +168,10 @@ def letter_digits() -> npt.NDArray[np.uint8]:
 @functools.lru_cache(maxsize=1)
 def _code_of_scan_unit() -> U32:
     """The inverse of ``SCAN_UNIT``: scanned unit → lane unit (= code, for a BMP character)."""
-    table = np.empty(0x10000, dtype=np.uint32)
+    table = np.empty(0x10000, dtype="<u4")
     table[SCAN_UNIT] = np.arange(0x10000, dtype=np.uint32)
     table.flags.writeable = False
     return table
-
-
-_BEYOND_BMP_UNIT = int(SCAN_UNIT[BEYOND_BMP])
 
 
 class _Kept:
@@ -241,9 +239,12 @@ class Channel:
         context checks: read back off the plain lane's units (every BMP character has a unit of its
         own; a character beyond the BMP does not, and sends the call to the codes)."""
         if self._plain_text is None and self.plain._codes is None:
-            units = np.frombuffer(self.plain.data, dtype="<u2")[lo:hi]
-            if not (units == _BEYOND_BMP_UNIT).any():
-                return _decoded(_code_of_scan_unit().take(units))
+            hi = max(0, min(hi, len(self.origin)))
+            lo = max(0, min(lo, hi))
+            units = np.frombuffer(self.plain.data, "<u2", hi - lo, 2 * lo)
+            normalized = _code_of_scan_unit().take(units).tobytes().decode("utf-32-le")
+            if "\ufffd" not in normalized:  # (BEYOND_BMP: normalization drops a real U+FFFD)
+                return normalized
         return self.plain_text[lo:hi]
 
     def spans(self, matches: list[Match]) -> list[tuple[int, int, int, int]]:
@@ -299,13 +300,12 @@ def _scan_channel(text: str) -> Channel:
     # (_EXPANDS is the smallest unit kept: one reduction tells whether any character expands; few
     # numpy calls matter for a 1 KB message)
     if len(origin) and plain_units.min() == _EXPANDS:
-        kept = cps.take(origin)
-        at = np.flatnonzero(plain_units == _EXPANDS)
+        at = (plain_units == _EXPANDS).nonzero()[0]
         if len(at) > _FEW_EXPANSIONS:
             out = t.normal[cps]
             codes, origin = _with_expansions(cps, out, out == MULTI)
             return Channel(Lane(codes), Lane(sound_classes(codes)), origin)
-        return _spliced(kept, origin, plain_units, sound_units, at.tolist())
+        return _spliced(cps, origin, plain_units, sound_units, at.tolist())
     kept_codes = _Kept(cps, origin)
     return Channel(Lane(None, plain_units.tobytes(), functools.partial(kept_codes.codes, t.normal)),
                    Lane(None, sound_units.tobytes(), functools.partial(kept_codes.codes, t.sound)),
@@ -316,40 +316,41 @@ def _decoded(codes: U32) -> str:
     return codes.astype("<u4").tobytes().decode("utf-32-le")
 
 
-def _spliced(kept: U32, origin: I64, plain_units: U16, sound_units: U16, at: list[int]) -> Channel:
+def _spliced(cps: U32, origin: I64, plain_units: U16, sound_units: U16, at: list[int]) -> Channel:
     """The channel of a text holding a few characters that expand (™, ㎡, ß): the units written at
-    once with each expansion's spliced in; the codes, when read, spliced the same way."""
+    once, each expansion's spliced in (one copy into place per lane); the codes, when read, spliced
+    the same way."""
     t = tables()
-    pieces = [codepoints(t.multi[int(kept[i])]) for i in at]
+    pieces = [codepoints(t.multi[int(cps[origin[i]])]) for i in at]
     sounds = [sound_classes(piece) for piece in pieces]
-    plain_bytes, sound_bytes = plain_units.tobytes(), sound_units.tobytes()
-    plain_parts: list[bytes] = []
-    sound_parts: list[bytes] = []
-    origin_parts: list[I64] = []
-    prev = 0
-    for i, piece, sound in zip(at, pieces, sounds, strict=True):
-        plain_parts += [plain_bytes[2 * prev:2 * i], scan_bytes(piece)]
-        sound_parts += [sound_bytes[2 * prev:2 * i], scan_bytes(sound)]
-        origin_parts += [origin[prev:i], np.full(len(piece), origin[i], dtype=np.int64)]
-        prev = i + 1
-    plain_parts.append(plain_bytes[2 * prev:])
-    sound_parts.append(sound_bytes[2 * prev:])
-    origin_parts.append(origin[prev:])
+    size = len(origin) + sum(len(piece) - 1 for piece in pieces)
+
+    def spliced(whole: npt.NDArray[Any], inserted: list[npt.NDArray[Any]]) -> npt.NDArray[Any]:
+        out = np.empty(size, dtype=whole.dtype)
+        prev = done = 0
+        for i, piece in zip(at, inserted, strict=True):
+            out[done:done + i - prev] = whole[prev:i]
+            done += i - prev
+            out[done:done + len(piece)] = piece
+            done += len(piece)
+            prev = i + 1
+        out[done:] = whole[prev:]
+        return out
+
+    written = [_scan_unit_of_code().take(piece) for piece in pieces]
+    written_sounds = [_scan_unit_of_code().take(sound) for sound in sounds]
+    starts = [np.full(len(piece), origin[i], dtype=np.int64) for i, piece in zip(at, pieces, strict=True)]
+    kept = _Kept(cps, origin)
 
     def codes(table: U32, inserted: list[U32]) -> U32:
-        whole = table[kept]
-        parts: list[U32] = []
-        prev = 0
-        for i, piece in zip(at, inserted, strict=True):
-            parts += [whole[prev:i], piece]
-            prev = i + 1
-        parts.append(whole[prev:])
-        spliced: U32 = np.concatenate(parts)
-        return spliced
+        out: U32 = spliced(kept.codes(table), inserted)
+        return out
 
-    return Channel(Lane(None, b"".join(plain_parts), functools.partial(codes, t.normal, pieces)),
-                   Lane(None, b"".join(sound_parts), functools.partial(codes, t.sound, sounds)),
-                   np.concatenate(origin_parts))
+    return Channel(Lane(None, spliced(plain_units, written).tobytes(),
+                        functools.partial(codes, t.normal, pieces)),
+                   Lane(None, spliced(sound_units, written_sounds).tobytes(),
+                        functools.partial(codes, t.sound, sounds)),
+                   spliced(origin, starts))
 
 
 def sound_classes(codes: U32) -> U32:
