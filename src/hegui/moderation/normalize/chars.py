@@ -141,5 +141,7 @@ def reference_normalize(
 
 
 def normalize_term(text: str, transforms: Iterable[Transform] = ALL_TRANSFORMS) -> str:
-    """The normalized form of a term or phrase (what the matcher looks for)."""
-    return reference_normalize(text, transforms)[0]
+    """The normalized form of a term or phrase (what the matcher looks for): ``reference_normalize``
+    without the origins (verification normalizes every candidate's text)."""
+    tset = transforms if isinstance(transforms, frozenset) else frozenset(transforms)
+    return "".join([normalize_char_cached(ch, tset) for ch in text])
