@@ -271,9 +271,10 @@ def design_floor(detector: object, text: str, runs: int, full: float) -> None:
           f"{mb / total:.1f} MB/s")
     left = (f"leaves {(budget - total) * 1e3:.1f} ms ({(budget - total) / max(len(out), 1) * 1e6:.1f} µs a "
             f"finding)" if total < budget else "leaves nothing (the floor alone is over it in this run)")
+    rest = (f"{(full - total) * 1e3:.1f} ms here ({(full - total) / max(len(out), 1) * 1e6:.1f} µs a finding)"
+            if full > total else "less than this run's noise")
     print(f"    so 50 MB/s ({budget * 1e3:.1f} ms) {left} for all per-hit work (spans, verification, checks, "
-          f"de-duplication); that work takes {(full - total) * 1e3:.1f} ms here "
-          f"({(full - total) / max(len(out), 1) * 1e6:.1f} µs a finding)")
+          f"de-duplication); that work takes {rest}")
 
 
 def one_kb_messages(texts: list[str], count: int = 2000) -> list[str]:

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
+from pinyin_reference import letter_positions, pinyin_windows
 
 from hegui.moderation import keyword_cache, keyword_pinyin
 from hegui.moderation.keyword import KeywordDetector
@@ -19,9 +20,7 @@ from hegui.moderation.lexicon.model import ContextRule, Lexicon, Term, Transform
 from hegui.moderation.lexicon.parse_cache import cache_dir
 from hegui.moderation.normalize.chars import normalize_term
 from hegui.moderation.normalize.fast import (
-    letter_positions,
     pinyin_sounds,
-    pinyin_windows,
     scan_bytes,
     scan_channel,
     spell,

@@ -9,18 +9,11 @@ import numpy as np
 import pytest
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
+from pinyin_reference import _windows_large, _windows_small, letter_positions, pinyin_sounds_small
 
 from hegui.moderation.lexicon.model import ALL_TRANSFORMS, Transform
 from hegui.moderation.normalize import normalize_term, reference_normalize, scan_channel
-from hegui.moderation.normalize.fast import (
-    _windows_large,
-    _windows_small,
-    channel_form,
-    lane_pattern,
-    letter_positions,
-    pinyin_sounds,
-    pinyin_sounds_small,
-)
+from hegui.moderation.normalize.fast import channel_form, lane_pattern, pinyin_sounds
 from hegui.moderation.normalize.sound import char_sound, initials
 from hegui.moderation.normalize.split_forms import split_variants
 
@@ -230,7 +223,7 @@ def test_scan_bytes_write_every_code_from_beyond_the_bmp_as_one_unit() -> None:
 def test_lanes_written_at_once_equal_their_codes_written(text: str) -> None:
     """A channel's lanes are written straight from the original code points (the codes derived only
     when read): the bytes, the codes and the letters agree with each other either way."""
-    from hegui.moderation.normalize.fast import _scan_channel, letter_positions, scan_bytes
+    from hegui.moderation.normalize.fast import _scan_channel, scan_bytes
 
     channel = _scan_channel(text)
     letters = channel.letters.tolist()  # read off the plain lane's bytes, before any codes exist
