@@ -224,7 +224,10 @@ class Channel:
         """The sound lane as a str of its 16-bit units (one character per lane character, beyond
         the BMP all BEYOND_BMP): for str methods (regex, translate) on short texts."""
         if self._sound_text is None:
-            units = np.minimum(self.sound.codes, BEYOND_BMP).astype("<u4")
+            if self.sound._codes is None:  # read back off the lane's units (its codes never built)
+                units: npt.NDArray[np.uint32] = _code_of_scan_unit().take(self.sound_units)
+            else:
+                units = np.minimum(self.sound._codes, BEYOND_BMP).astype("<u4")
             self._sound_text = units.tobytes().decode("utf-32-le", "surrogatepass")
         return self._sound_text
 
