@@ -23,7 +23,6 @@ from hegui.moderation.normalize.fast import (
     pinyin_sounds,
     scan_bytes,
     scan_channel,
-    spell,
     spell_units,
     window_index,
     window_units,
@@ -36,10 +35,10 @@ LONG = "法轮功" * 9  # 27 characters: in the long pinyin tier
 
 @settings(max_examples=150, deadline=None)
 @given(st.text(alphabet=_ALPHABET, max_size=60))
-def test_spell_equals_pinyin_sounds(text: str) -> None:
-    codes = scan_channel(text).sound.codes
-    data, starts = spell(codes)
-    reference = pinyin_sounds(codes)
+def test_spelling_lane_units_equals_pinyin_sounds(text: str) -> None:
+    channel = scan_channel(text)
+    data, starts = spell_units(channel.sound_units)
+    reference = pinyin_sounds(channel.sound.codes)
     assert data == reference.data
     assert starts[:-1].tolist() == np.flatnonzero(reference.unit_start).tolist()
     assert starts[-1] == len(data)

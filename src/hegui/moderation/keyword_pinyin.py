@@ -365,7 +365,7 @@ def _short_pieces(runs: list[tuple[int, int]], origin: fast.I64) -> list[tuple[i
 def _whole_with_letter(found: MatchArrays, units: fast.U16, starts: fast.I64) -> list[tuple[int, int, int]]:
     """(pattern id, first, last code) of the pinyin matches that begin and end on whole characters
     (西安 is not 先) and hold a Latin letter (without one, the sound lane already found it as a
-    homophone). ``starts``: where each code's spelling begins (``fast.spell``). Vectorized: around
+    homophone). ``starts``: where each unit's spelling begins (``fast.spell_units``). Vectorized: around
     letters most matches are plain homophones, thrown away here."""
     pids, sb, eb = found
     first = np.searchsorted(starts, sb, side="right") - 1

@@ -473,7 +473,7 @@ def _unit_spelling() -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint8]]:
 
 @functools.lru_cache(maxsize=1)
 def spelling_table() -> dict[int, bytes]:
-    """``spell`` for one code at a time (plain Python, for short texts): code → its spelling, for the
+    """``spell_units`` for one code at a time (plain Python, for short texts): code → its spelling, for the
     codes that spell as something other than ``#``."""
     t = tables()
     table = {CLASS_BASE + i: syl.encode("ascii") for i, syl in enumerate(t.syllables)}
@@ -483,8 +483,8 @@ def spelling_table() -> dict[int, bytes]:
 
 @functools.lru_cache(maxsize=1)
 def spelling_list() -> list[str]:
-    """``spell`` as a ``str.translate`` table for lane units (``Channel.sound_text``): unit → its
-    spelling, ``#`` for every unit that spells as no sound."""
+    """``spell_units`` as a ``str.translate`` table for lane codes (``Channel.sound_text``): code → its
+    spelling, ``#`` for every code that spells as no sound."""
     table = ["#"] * 0x10000
     for code, syllable in spelling_table().items():
         table[code] = syllable.decode("ascii")
@@ -514,14 +514,10 @@ def _scanned_spelling() -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint8]]:
 SEPARATOR_UNIT = int(SCAN_UNIT[_SEPARATOR])
 
 
-def spell(codes: U32) -> tuple[bytes, I64]:
-    """``pinyin_sounds(codes).data`` and where each code's spelling starts (``len(codes) + 1``
-    offsets, the last = ``len(data)``): the same bytes in a few numpy steps."""
-    return spell_units(_scan_unit_of_code().take(codes))
-
-
 def spell_units(units: U16) -> tuple[bytes, I64]:
-    """``spell`` of lane units as scanned (a window of ``Channel.sound_units``)."""
+    """``pinyin_sounds(codes).data`` for the codes of lane ``units`` as scanned (a window of
+    ``Channel.sound_units``), and where each unit's spelling starts (``len(units) + 1`` offsets, the
+    last = ``len(data)``): the same bytes in a few numpy steps."""
     words, lengths = _scanned_spelling()
     padded = words.take(units).view(np.uint8)
     data = padded[padded != 0].tobytes()  # spellings hold no zero byte: dropping zeros drops the padding
