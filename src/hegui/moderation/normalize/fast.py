@@ -85,17 +85,6 @@ def lane_pattern(form: str) -> bytes:
     return scan_bytes(codepoints(form))
 
 
-def is_bmp(form: str) -> bool:
-    """True when every character of ``form`` has a lane unit of its own."""
-    return not form or max(form) < "\ufffd"
-
-
-def has_sound_class(form: str) -> bool:
-    """Does a sound-lane form hold a homophone class (a character with a sound)?"""
-    top = chr(CLASS_BASE + len(tables().syllables))
-    return any(chr(CLASS_BASE) <= c < top for c in form)
-
-
 @dataclass(slots=True)
 class Lane:
     """One lane of a channel: ``codes`` and ``data``, what a matcher scans: one 16-bit unit per
