@@ -374,7 +374,7 @@ def _whole_with_letter(found: MatchArrays, units: fast.U16, starts: fast.I64) ->
     first, last = first[whole], after[whole] - 1
     # Letters before each code: a match holds one when the count grows across it.
     before = np.zeros(len(units) + 1, dtype=np.int64)
-    np.cumsum(fast.letter_digits().take(units) != 0, out=before[1:], dtype=np.int64)
+    np.cumsum(fast.letter_units().take(units), out=before[1:], dtype=np.int64)
     lettered = before[last + 1] > before[first]
     return list(zip(pids[whole][lettered].tolist(), first[lettered].tolist(), last[lettered].tolist(),
                     strict=True))

@@ -137,19 +137,18 @@ def _lane_units() -> npt.NDArray[np.uint32]:
 
 
 @functools.lru_cache(maxsize=1)
-def _letter_units() -> BoolArray:
-    """Scanned lane unit → is it a Latin letter a-z (letters have no sound class: same in both lanes)."""
-    table = np.zeros(0x10000, dtype=np.bool_)
-    table[SCAN_UNIT[0x61:0x7B]] = True
+def letter_digits() -> npt.NDArray[np.uint8]:
+    """Scanned lane unit → 1-26 for the Latin letters a-z, 0 for any other unit."""
+    table = np.zeros(0x10000, dtype=np.uint8)
+    table[SCAN_UNIT[0x61:0x7B]] = np.arange(1, 27, dtype=np.uint8)
     table.flags.writeable = False
     return table
 
 
 @functools.lru_cache(maxsize=1)
-def letter_digits() -> npt.NDArray[np.uint8]:
-    """Scanned lane unit → 1-26 for the Latin letters a-z, 0 for any other unit."""
-    table = np.zeros(0x10000, dtype=np.uint8)
-    table[SCAN_UNIT[0x61:0x7B]] = np.arange(1, 27, dtype=np.uint8)
+def letter_units() -> BoolArray:
+    """Scanned lane unit → is it a Latin letter a-z (letters have no sound class: same in both lanes)."""
+    table: BoolArray = letter_digits() != 0
     table.flags.writeable = False
     return table
 
@@ -199,7 +198,7 @@ class Channel:
         """Where the lanes hold a Latin letter a-z (read off the plain lane's units)."""
         if self._letters is None:
             # (take: half the time of fancy indexing for a long text)
-            self._letters = _letter_units().take(np.frombuffer(self.plain.data, "<u2")).nonzero()[0]
+            self._letters = letter_units().take(np.frombuffer(self.plain.data, "<u2")).nonzero()[0]
         return self._letters
 
     @property
